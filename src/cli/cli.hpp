@@ -1,0 +1,33 @@
+#pragma once
+// The command line: verbs, their options and their exit codes.
+#include <string>
+#include <vector>
+
+namespace kipvs::cli {
+
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_failure = 1,      // a runtime failure
+    exit_usage = 2,        // a usage or configuration error
+    exit_unavailable = 3,  // the capability is not in this build
+};
+
+struct GlobalOptions {
+    std::string config_path = "/etc/kipvs.yaml";
+    bool config_explicit = false;
+};
+
+struct Verb {
+    std::string name;
+    std::string summary;
+    std::string usage;  // the verb's --help text
+    int (*run)(const GlobalOptions&, const std::vector<std::string>& args);
+};
+
+const std::vector<Verb>& verbs();
+std::string general_usage();
+
+int run_version(const GlobalOptions&, const std::vector<std::string>& args);
+int run_check(const GlobalOptions&, const std::vector<std::string>& args);
+
+}  // namespace kipvs::cli

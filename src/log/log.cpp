@@ -1,0 +1,75 @@
+#include "log/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <mutex>
+
+namespace kipvs::log {
+namespace {
+
+std::atomic<Level> current_level{Level::info};
+std::atomic<bool> journal_prefixes{std::getenv("JOURNAL_STREAM") != nullptr};
+std::mutex write_mutex;
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view name) {
+    if (name == "error") return Level::error;
+    if (name == "warning" || name == "warn") return Level::warning;
+    if (name == "info") return Level::info;
+    if (name == "debug") return Level::debug;
+    return std::nullopt;
+}
+
+std::string_view level_name(Level level) {
+    switch (level) {
+        case Level::error: return "error";
+        case Level::warning: return "warning";
+        case Level::info: return "info";
+        case Level::debug: return "debug";
+    }
+    return "?";
+}
+
+void set_level(Level level) { current_level = level; }
+Level level() { return current_level; }
+void set_journal_prefixes(bool enabled) { journal_prefixes = enabled; }
+
+std::string format_line(Level level, std::string_view message, bool journal_prefix,
+                        long long unix_millis) {
+    std::time_t seconds = static_cast<std::time_t>(unix_millis / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[64];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(unix_millis % 1000));
+    std::string line;
+    if (journal_prefix) {
+        line += '<';
+        line += std::to_string(static_cast<int>(level));
+        line += '>';
+    }
+    line += stamp;
+    line += ' ';
+    std::string_view name = level_name(level);
+    line += name;
+    line.append(8 - name.size(), ' ');
+    line += message;
+    line += '\n';
+    return line;
+}
+
+void write(Level level, std::string_view message) {
+    if (static_cast<int>(level) > static_cast<int>(current_level.load())) return;
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+    std::string line = format_line(level, message, journal_prefixes, millis);
+    std::lock_guard lock(write_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace kipvs::log

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The command line as an operator meets it: verbs, exit codes, help, and
+# `kipvs check` on the shipped configurations.
+set -u
+kipvs=$1
+src=${KIPVS_SOURCE_DIR:?}
+failures=0
+expect_exit() {  # expect_exit WANT DESCRIPTION -- command...
+    local want=$1 what=$2; shift 3
+    "$@" >/tmp/kipvs-cli.out 2>/tmp/kipvs-cli.err
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL $what: exit $got, want $want"; cat /tmp/kipvs-cli.out /tmp/kipvs-cli.err; failures=$((failures + 1))
+    else
+        echo "ok   $what"
+    fi
+}
+expect_text() {  # expect_text FILE PATTERN DESCRIPTION
+    if grep -qF -- "$2" "$1"; then echo "ok   $3"; else echo "FAIL $3: no '$2' in:"; cat "$1"; failures=$((failures + 1)); fi
+}
+
+expect_exit 0 "version" -- "$kipvs" version
+expect_text /tmp/kipvs-cli.out "kipvs " "version names kipvs"
+expect_exit 0 "--help" -- "$kipvs" --help
+for verb in run check plan dump cleanup modules version; do
+    expect_text /tmp/kipvs-cli.out "  $verb " "--help lists $verb"
+done
+expect_exit 2 "no verb is a usage error" -- "$kipvs"
+expect_exit 2 "unknown verb" -- "$kipvs" frobnicate
+expect_text /tmp/kipvs-cli.err 'unknown verb "frobnicate"' "unknown verb is named"
+expect_exit 2 "bad log level" -- "$kipvs" --log-level loud version
+for verb in run plan dump cleanup modules; do
+    expect_exit 0 "$verb --help" -- "$kipvs" "$verb" --help
+    expect_text /tmp/kipvs-cli.out "Usage: kipvs $verb" "$verb --help shows its usage"
+done
+
+expect_exit 0 "check the annotated default" -- "$kipvs" check --config "$src/configs/kipvs.yaml"
+expect_text /tmp/kipvs-cli.out "kind: KipvsConfiguration" "check prints the effective configuration"
+expect_text /tmp/kipvs-cli.out '  syncPeriod: "30s"' "effective configuration has defaults filled in"
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf 'apiVersion: kipvs.io/v1alpha1\nkind: KipvsConfiguration\nipvs:\n  shceduler: rr\n' > "$tmp/typo.yaml"
+expect_exit 2 "a misspelt key fails check" -- "$kipvs" check --config "$tmp/typo.yaml"
+expect_text /tmp/kipvs-cli.err "$tmp/typo.yaml:4:3: unknown field \"ipvs.shceduler\" (did you mean \"ipvs.scheduler\"?)" "misspelt key named with file:line:column and suggestion"
+expect_exit 2 "a missing --config file" -- "$kipvs" check --config "$tmp/absent.yaml"
+expect_exit 2 "a bad kube-proxy flag" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --ipvs-sync-period=7200
+expect_text /tmp/kipvs-cli.err 'did you mean "7200s"' "flag duration hint"
+expect_exit 1 "--strict fails on host warnings" -- env -u KUBECONFIG HOME="$tmp" "$kipvs" check --strict --config "$src/configs/kipvs.yaml"
+expect_exit 0 "the demo configuration checks" -- "$kipvs" check --config "$src/configs/demo.yaml"
+expect_text /tmp/kipvs-cli.out "static manifests" "demo uses static manifests"
+JOURNAL_STREAM=8:1 "$kipvs" check --config "$tmp/typo.yaml" 2>"$tmp/journal.err" >/dev/null
+expect_text "$tmp/journal.err" "<3>" "journald lines carry syslog priorities"
+
+# Credentials written by the real kubectl.
+if command -v kubectl >/dev/null; then
+    kc="$tmp/kubeconfig"
+    kubectl config set-cluster k3s --server=https://127.0.0.1:6443 --certificate-authority="$src/tests/unit/data/ca.crt" --embed-certs=true --kubeconfig="$kc" >/dev/null
+    kubectl config set-credentials proxy --client-certificate="$src/tests/unit/data/client.crt" --client-key="$src/tests/unit/data/client.key" --embed-certs=true --kubeconfig="$kc" >/dev/null
+    kubectl config set-context default --cluster=k3s --user=proxy --kubeconfig="$kc" >/dev/null
+    kubectl config use-context default --kubeconfig="$kc" >/dev/null
+    expect_exit 0 "kubectl-written kubeconfig with embedded certificates" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc"
+    expect_text /tmp/kipvs-cli.out "server https://127.0.0.1:6443, auth: client certificate, CA: from kubeconfig" "kubeconfig summary"
+    kubectl config set-credentials tokenuser --token=abc --kubeconfig="$kc" >/dev/null
+    kubectl config set-context tok --cluster=k3s --user=tokenuser --kubeconfig="$kc" >/dev/null
+    expect_exit 0 "kubectl-written token user via --context" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context tok
+    expect_text /tmp/kipvs-cli.out "auth: bearer token" "token auth summary"
+    kubectl config set-cluster insecure --server=https://127.0.0.1:6443 --insecure-skip-tls-verify=true --kubeconfig="$kc" >/dev/null
+    kubectl config set-context insec --cluster=insecure --user=tokenuser --kubeconfig="$kc" >/dev/null
+    expect_exit 0 "insecure-skip-tls-verify loads" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context insec
+    expect_text /tmp/kipvs-cli.err "will NOT be verified" "insecure-skip-tls-verify warns loudly"
+    kubectl config set-context nowhere --cluster=absent --user=proxy --kubeconfig="$kc" >/dev/null
+    expect_exit 2 "a context whose cluster is absent" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context nowhere
+    expect_text /tmp/kipvs-cli.err 'cluster "absent" is not defined in clusters' "absent cluster named"
+    kubectl config set-credentials execuser --exec-command=aws --exec-api-version=client.authentication.k8s.io/v1 --kubeconfig="$kc" >/dev/null
+    kubectl config set-context ex --cluster=k3s --user=execuser --kubeconfig="$kc" >/dev/null
+    expect_exit 2 "exec plugin credentials" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context ex
+    expect_text /tmp/kipvs-cli.err "users[execuser].user.exec: exec credential plugins are not supported" "exec plugin named"
+else
+    echo "kubectl not installed: skipping the kubectl-written kubeconfig checks"
+    exit 77
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
