@@ -98,7 +98,7 @@ std::string read_path(const Context& ctx, const yaml::Node& node) {
 }
 
 // Rendering, as YAML flow values that load back to the same value.
-std::string quoted(std::string_view s) {
+std::string yaml_quoted(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
         if (c == '"' || c == '\\') out += '\\';
@@ -113,7 +113,7 @@ std::string quoted(std::string_view s) {
 
 std::string flow_list(const std::vector<std::string>& items) {
     std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quoted(items[i]);
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + yaml_quoted(items[i]);
     return out + "]";
 }
 
@@ -136,13 +136,13 @@ struct Field {
 template <typename Get>
 Field string_field(std::string path, bool kube_proxy, Get get) {
     return {path, kube_proxy, [get](Config& c, const yaml::Node& n, const Context& ctx) { get(c) = read_string(ctx, n); },
-            [get](const Config& c) { return quoted(get(const_cast<Config&>(c))); }};
+            [get](const Config& c) { return yaml_quoted(get(const_cast<Config&>(c))); }};
 }
 
 template <typename Get>
 Field path_field(std::string path, bool kube_proxy, Get get) {
     return {path, kube_proxy, [get](Config& c, const yaml::Node& n, const Context& ctx) { get(c) = read_path(ctx, n); },
-            [get](const Config& c) { return quoted(get(const_cast<Config&>(c))); }};
+            [get](const Config& c) { return yaml_quoted(get(const_cast<Config&>(c))); }};
 }
 
 template <typename Get>
@@ -162,7 +162,7 @@ template <typename Get>
 Field duration_field(std::string path, bool kube_proxy, Get get) {
     return {path, kube_proxy,
             [get](Config& c, const yaml::Node& n, const Context& ctx) { get(c) = read_duration(ctx, n); },
-            [get](const Config& c) { return quoted(format_duration(get(const_cast<Config&>(c)))); }};
+            [get](const Config& c) { return yaml_quoted(format_duration(get(const_cast<Config&>(c)))); }};
 }
 
 template <typename Get>
@@ -211,7 +211,7 @@ const std::vector<Field>& fields() {
          [](const Config& c) {
              std::string joined;
              for (const auto& s : cidr_strings(c.cluster_cidrs)) joined += (joined.empty() ? "" : ",") + s;
-             return quoted(joined);
+             return yaml_quoted(joined);
          }},
         string_field("detectLocalMode", true, [](Config& c) -> auto& { return c.detect_local_mode; }),
         string_field("detectLocal.bridgeInterface", true, [](Config& c) -> auto& { return c.bridge_interface; }),
@@ -275,7 +275,7 @@ const std::vector<Field>& fields() {
              std::string out = "{";
              bool first = true;
              for (const auto& [k, v] : c.kipvs.sysctls) {
-                 out += (first ? "" : ", ") + quoted(k) + ": " + quoted(v);
+                 out += (first ? "" : ", ") + yaml_quoted(k) + ": " + yaml_quoted(v);
                  first = false;
              }
              return out + "}";

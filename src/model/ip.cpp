@@ -25,6 +25,12 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
     return ip;
 }
 
+std::strong_ordering IpAddress::operator<=>(const IpAddress& other) const {
+    if (family != other.family) return family <=> other.family;
+    int c = std::memcmp(bytes.data(), other.bytes.data(), bytes.size());
+    return c < 0 ? std::strong_ordering::less : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
+}
+
 IpAddress IpAddress::v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
     IpAddress ip;
     ip.bytes[0] = a;

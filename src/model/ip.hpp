@@ -26,7 +26,8 @@ struct IpAddress {
     bool is_link_local() const;
     bool is_unspecified() const;
 
-    auto operator<=>(const IpAddress&) const = default;
+    // By hand: libc++ 16 (the musl build) has no operator<=> for std::array.
+    std::strong_ordering operator<=>(const IpAddress& other) const;
     bool operator==(const IpAddress&) const = default;
 };
 
@@ -40,7 +41,10 @@ struct Cidr {
     bool contains(const IpAddress& ip) const;
     std::string to_string() const;
 
-    auto operator<=>(const Cidr&) const = default;
+    std::strong_ordering operator<=>(const Cidr& other) const {
+        if (auto c = address <=> other.address; c != 0) return c;
+        return prefix <=> other.prefix;
+    }
     bool operator==(const Cidr&) const = default;
 };
 
