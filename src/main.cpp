@@ -1,5 +1,6 @@
 // kipvs: kube-proxy's IPVS mode as one static binary. This file only parses
 // the global options and dispatches to a verb.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 using namespace kipvs;
 
 int main(int argc, char** argv) {
+    // A helper process (iptables-restore) or a peer closing early must be an
+    // error to handle, not a signal that ends kipvs.
+    std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     cli::GlobalOptions global;
     std::vector<std::string> rest;

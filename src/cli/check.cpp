@@ -94,6 +94,7 @@ int run_check(const GlobalOptions& global, const std::vector<std::string>& args)
                 warnings.push_back(creds.file + ": user \"" + creds.user + "\" has no credentials");
         }
     }
+    report_modules(config, report, warnings);
     if (kube_proxy_running())
         warnings.push_back("a kube-proxy process is running: kipvs and kube-proxy must not program one node together");
 

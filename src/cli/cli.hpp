@@ -3,6 +3,10 @@
 #include <string>
 #include <vector>
 
+namespace kipvs::config {
+struct Config;
+}
+
 namespace kipvs::cli {
 
 enum ExitCode : int {
@@ -29,5 +33,11 @@ std::string general_usage();
 
 int run_version(const GlobalOptions&, const std::vector<std::string>& args);
 int run_check(const GlobalOptions&, const std::vector<std::string>& args);
+int run_dump(const GlobalOptions&, const std::vector<std::string>& args);
+int run_modules(const GlobalOptions&, const std::vector<std::string>& args);
+
+// `kipvs check`'s modules section: the kernel release, then each module of
+// the set as loaded, built-in, loadable or missing (problems as warnings).
+void report_modules(const config::Config& config, std::string& report, std::vector<std::string>& warnings);
 
 }  // namespace kipvs::cli

@@ -14,9 +14,7 @@ int unavailable(const GlobalOptions&, const std::vector<std::string>&) {
 
 constexpr char run_name[] = "run";
 constexpr char plan_name[] = "plan";
-constexpr char dump_name[] = "dump";
 constexpr char cleanup_name[] = "cleanup";
-constexpr char modules_name[] = "modules";
 
 const char* const common_options =
     "Global options:\n"
@@ -50,11 +48,22 @@ const std::vector<Verb>& verbs() {
         {"plan", "print the desired kernel state computed from the sources",
          "Usage: kipvs plan [--format save|ipvsadm|json] [--follow]\n", unavailable<plan_name>},
         {"dump", "print what the kernel holds",
-         "Usage: kipvs dump [--format save|ipvsadm|json]\n", unavailable<dump_name>},
+         "Usage: kipvs dump [--format ipvsadm|json|save]\n\n"
+         "Prints the kernel's IPVS table (needs CAP_NET_ADMIN and the ip_vs module).\n"
+         "  --format ipvsadm   the lines `ipvsadm -S -n` prints (default)\n"
+         "  --format json      for machines\n"
+         "  --format save      the whole state: not available in this build yet (exit 3)\n",
+         run_dump},
         {"cleanup", "remove what IPVS mode created, and nothing else",
          "Usage: kipvs cleanup [--from iptables|nftables]\n", unavailable<cleanup_name>},
         {"modules", "load the IPVS kernel modules",
-         "Usage: kipvs modules load [NAME...]\n", unavailable<modules_name>},
+         "Usage: kipvs modules load [NAME...]\n\n"
+         "Loads kernel modules without modprobe, from /lib/modules/$(uname -r) or\n"
+         "kipvs.modules.directory, dependencies first. Without names: kipvs.modules.names\n"
+         "(default ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack), dummy and the\n"
+         "scheduler's module. A NAME may carry parameters: 'ip_vs conn_tab_bits=18'.\n"
+         "Prints one line per module; exits 1 if any failed.\n",
+         run_modules},
         {"version", "print the version and what the binary was built with",
          "Usage: kipvs version\n", run_version},
     };

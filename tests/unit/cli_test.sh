@@ -34,6 +34,14 @@ for verb in run plan dump cleanup modules; do
     expect_text /tmp/kipvs-cli.out "Usage: kipvs $verb" "$verb --help shows its usage"
 done
 
+expect_exit 2 "dump with an unknown format" -- "$kipvs" dump --format yaml
+expect_exit 3 "dump --format save is not in this build yet" -- "$kipvs" dump --format save
+# The host kernel has no IPVS (KERNEL-TESTING.md): the family lookup fails.
+if [ ! -e /proc/net/ip_vs ]; then
+    expect_exit 1 "dump without IPVS" -- "$kipvs" dump
+    expect_text /tmp/kipvs-cli.err "IPVS not available: is the ip_vs module loaded?" "dump without IPVS says why"
+fi
+
 expect_exit 0 "check the annotated default" -- "$kipvs" check --config "$src/configs/kipvs.yaml"
 expect_text /tmp/kipvs-cli.out "kind: KipvsConfiguration" "check prints the effective configuration"
 expect_text /tmp/kipvs-cli.out '  syncPeriod: "30s"' "effective configuration has defaults filled in"
