@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/kernel_version.hpp"
 #include "kernel/modules_plan.hpp"
 
 namespace kipvs::kernel::modules {
@@ -17,14 +18,8 @@ namespace kipvs::kernel::modules {
 std::vector<ModuleRequest> module_set(const std::vector<std::string>& configured,
                                       const std::vector<std::string>& schedulers);
 
-struct KernelVersion {
-    int major = 0;
-    int minor = 0;
-    int patch = 0;
-    auto operator<=>(const KernelVersion&) const = default;
-};
-// "6.1.0-56-amd64" -> 6.1.0; nullopt when it does not start with N.N.
-std::optional<KernelVersion> parse_kernel_release(std::string_view release);
+using kernel::KernelVersion;
+using kernel::parse_kernel_release;
 
 // The oldest kernel kipvs supports: 4.19 merged nf_conntrack_ipv4 into
 // nf_conntrack and is the oldest kernel kube-proxy's IPVS mode still tests.

@@ -9,21 +9,13 @@
 
 namespace kipvs::kernel {
 
-std::optional<KernelVersion> KernelVersion::parse(const std::string& release) {
-    KernelVersion v;
-    char dot = 0;
-    std::istringstream in(release);
-    if (!(in >> v.major >> dot >> v.minor) || dot != '.') return std::nullopt;
-    return v;
-}
-
 std::vector<SysctlSetting> desired_sysctls(const SysctlInputs& in) {
     std::vector<SysctlSetting> out = {
         {"net/ipv4/vs/conntrack", "1", "IPVS flows need conntrack entries for masquerade and the filter rules"},
     };
     // Mode 0 avoids the 1 s first-SYN delay of reused ports on kernels before
     // 5.9; from 5.9 the kernel's own default is right (kube-proxy #93297).
-    if (in.kernel.at_least(4, 1) && !in.kernel.at_least(5, 9))
+    if (in.kernel >= KernelVersion{4, 1, 0} && in.kernel < KernelVersion{5, 9, 0})
         out.push_back({"net/ipv4/vs/conn_reuse_mode", "0", "kernel before 5.9"});
     out.push_back({"net/ipv4/vs/expire_nodest_conn", "1", "connections to a deleted real server end at once"});
     out.push_back({"net/ipv4/vs/expire_quiescent_template", "1", "affinity does not pin clients to a weight-0 server"});

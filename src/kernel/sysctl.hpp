@@ -6,15 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace kipvs::kernel {
+#include "kernel/kernel_version.hpp"
 
-struct KernelVersion {
-    int major = 0;
-    int minor = 0;
-    // "6.1.0-56-amd64" → 6.1
-    static std::optional<KernelVersion> parse(const std::string& release);
-    bool at_least(int maj, int min) const { return major > maj || (major == maj && minor >= min); }
-};
+namespace kipvs::kernel {
 
 struct SysctlSetting {
     std::string name;  // "net/ipv4/vs/conntrack"

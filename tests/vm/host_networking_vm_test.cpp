@@ -25,7 +25,7 @@ std::string sh(const std::string& command) { return run_process({"/bin/sh", "-c"
 KernelVersion running_kernel() {
     utsname u{};
     uname(&u);
-    return *KernelVersion::parse(u.release);
+    return *parse_kernel_release(u.release);
 }
 
 }  // namespace
