@@ -95,6 +95,7 @@ int run_check(const GlobalOptions& global, const std::vector<std::string>& args)
         }
     }
     report_modules(config, report, warnings);
+    report_networking(config, report, warnings);
     if (kube_proxy_running())
         warnings.push_back("a kube-proxy process is running: kipvs and kube-proxy must not program one node together");
 

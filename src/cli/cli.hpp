@@ -39,5 +39,7 @@ int run_modules(const GlobalOptions&, const std::vector<std::string>& args);
 // `kipvs check`'s modules section: the kernel release, then each module of
 // the set as loaded, built-in, loadable or missing (problems as warnings).
 void report_modules(const config::Config& config, std::string& report, std::vector<std::string>& warnings);
+// Which iptables backend and binaries kipvs would use, and the sysctls it would set.
+void report_networking(const config::Config& config, std::string& report, std::vector<std::string>& warnings);
 
 }  // namespace kipvs::cli

@@ -77,8 +77,9 @@ IptablesTools find_iptables(model::Family family, const std::string& preference)
         rules.push_back(rule_count(saved.out));
     }
     std::size_t best = rules[1] > rules[0] ? 1 : 0;  // available[0] is nft: it wins a tie
-    return {available[best].restore, available[best].save, available[best].name,
-            "it holds the most rules (" + std::to_string(rules[best]) + ")"};
+    std::string reason = rules[0] == rules[1] ? "both backends hold " + std::to_string(rules[0]) + " lines; nft is the default"
+                                              : "it holds the most rules (" + std::to_string(rules[best]) + " lines)";
+    return {available[best].restore, available[best].save, available[best].name, reason};
 }
 
 std::vector<JumpRule> IptablesApplier::missing_jumps() {
