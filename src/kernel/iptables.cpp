@@ -82,16 +82,24 @@ IptablesTools find_iptables(model::Family family, const std::string& preference)
     return {available[best].restore, available[best].save, available[best].name, reason};
 }
 
+std::string ExecIptables::save(const std::string& table) {
+    auto result = run_process({tools_.save, "-t", table});
+    if (result.exit_code != 0) throw Error(tools_.save + " -t " + table + " failed: " + result.err);
+    return result.out;
+}
+
+void ExecIptables::restore(const std::string& payload) {
+    auto result = run_process({tools_.restore, "--noflush", "--counters", "-w", "5"}, payload);
+    if (result.exit_code != 0)
+        throw Error(tools_.restore + " failed (exit " + std::to_string(result.exit_code) + "): " + result.err);
+}
+
 std::vector<JumpRule> IptablesApplier::missing_jumps() {
     std::vector<JumpRule> missing;
     std::map<std::string, std::string> saved;  // table → its *-save output
     for (const auto& jump : jump_rules()) {
         auto it = saved.find(jump.table);
-        if (it == saved.end()) {
-            auto result = run_process({tools_.save, "-t", jump.table});
-            if (result.exit_code != 0) throw Error(tools_.save + " -t " + jump.table + " failed: " + result.err);
-            it = saved.emplace(jump.table, std::move(result.out)).first;
-        }
+        if (it == saved.end()) it = saved.emplace(jump.table, kernel_.save(jump.table)).first;
         if (it->second.find("-A " + jump.chain + " " + jump.rule + "\n") == std::string::npos) missing.push_back(jump);
     }
     return missing;
@@ -108,11 +116,12 @@ bool IptablesApplier::apply(const std::string& payload, bool verify) {
         auto commit = text.find("COMMIT\n", text.find("*" + jump.table + "\n"));
         text.insert(commit, "-I " + jump.chain + " 1 " + jump.rule + "\n");
     }
-    auto result = run_process({tools_.restore, "--noflush", "--counters", "-w", "5"}, text);
     ++restores_;
-    if (result.exit_code != 0) {
+    try {
+        kernel_.restore(text);
+    } catch (const Error&) {
         applied_.clear();
-        throw Error(tools_.restore + " failed (exit " + std::to_string(result.exit_code) + "): " + result.err);
+        throw;
     }
     applied_ = payload;
     return true;

@@ -24,9 +24,32 @@ struct IptablesTools {
 // Throws kipvs::Error when no iptables is found.
 IptablesTools find_iptables(model::Family family, const std::string& preference);
 
+// What the applier needs of iptables; tests use a fake that keeps rules.
+class IptablesKernel {
+public:
+    virtual ~IptablesKernel() = default;
+    // One table as *-save prints it. Throws kipvs::Error.
+    virtual std::string save(const std::string& table) = 0;
+    // A restore payload applied with --noflush. Throws kipvs::Error with the
+    // restore's own message.
+    virtual void restore(const std::string& payload) = 0;
+};
+
+// The real one: iptables-save / iptables-restore --noflush, one process each.
+class ExecIptables final : public IptablesKernel {
+public:
+    explicit ExecIptables(IptablesTools tools) : tools_(std::move(tools)) {}
+    std::string save(const std::string& table) override;
+    void restore(const std::string& payload) override;
+    const IptablesTools& tools() const { return tools_; }
+
+private:
+    IptablesTools tools_;
+};
+
 class IptablesApplier {
 public:
-    explicit IptablesApplier(IptablesTools tools) : tools_(std::move(tools)) {}
+    explicit IptablesApplier(IptablesKernel& kernel) : kernel_(kernel) {}
 
     // Applies `payload` (render_rules) unless it is what was applied last
     // and, when `verify` is set, the kernel still holds every jump rule
@@ -36,12 +59,11 @@ public:
     bool apply(const std::string& payload, bool verify);
 
     std::size_t restores() const { return restores_; }
-    const IptablesTools& tools() const { return tools_; }
 
 private:
     std::vector<JumpRule> missing_jumps();
 
-    IptablesTools tools_;
+    IptablesKernel& kernel_;
     std::string applied_;
     std::size_t restores_ = 0;
 };

@@ -75,11 +75,12 @@ TEST_CASE("IPVS mode's rules, read back with iptables-save, match the golden fil
         for (auto family : {Family::v4, Family::v6}) {
             INFO(backend << " " << model::family_name(family));
             RuleInputs in = fill_sets(family);
-            IptablesApplier applier(find_iptables(family, backend));
-            CHECK(applier.tools().backend == backend);
+            ExecIptables iptables(find_iptables(family, backend));
+            IptablesApplier applier(iptables);
+            CHECK(iptables.tools().backend == backend);
             CHECK(applier.apply(render_rules(in), true));
             std::string file = std::string("iptables-") + (family == Family::v4 ? "v4" : "v6") + ".txt";
-            std::string actual = kipvs_rules(applier.tools());
+            std::string actual = kipvs_rules(iptables.tools());
             // KIPVS_UPDATE_GOLDEN=1 rewrites the files; review the diff before committing it.
             if (std::getenv("KIPVS_UPDATE_GOLDEN")) std::ofstream(test::source_dir() + "/tests/netns/golden/" + file) << actual;
             CHECK(actual == golden(file));
@@ -89,7 +90,8 @@ TEST_CASE("IPVS mode's rules, read back with iptables-save, match the golden fil
 
 TEST_CASE("the same payload twice runs iptables-restore once", "[iptables]") {
     RuleInputs in = fill_sets(Family::v4);
-    IptablesApplier applier(find_iptables(Family::v4, "nft"));
+    ExecIptables iptables(find_iptables(Family::v4, "nft"));
+    IptablesApplier applier(iptables);
     applier.apply(render_rules(in), true);
     CHECK(applier.restores() == 1);
     CHECK_FALSE(applier.apply(render_rules(in), false));
@@ -102,9 +104,10 @@ TEST_CASE("the same payload twice runs iptables-restore once", "[iptables]") {
 
 TEST_CASE("a deleted jump rule is put back at position 1", "[iptables]") {
     RuleInputs in = fill_sets(Family::v4);
-    IptablesApplier applier(find_iptables(Family::v4, "legacy"));
+    ExecIptables iptables(find_iptables(Family::v4, "legacy"));
+    IptablesApplier applier(iptables);
     applier.apply(render_rules(in), true);
-    auto tools = applier.tools();
+    auto tools = iptables.tools();
     std::string cmd_prefix = tools.save.substr(0, tools.save.size() - 5);  // …/iptables-legacy
     REQUIRE(run_process({cmd_prefix, "-A", "INPUT", "-s", "198.51.100.1", "-j", "ACCEPT"}).exit_code == 0);
     REQUIRE(run_process({cmd_prefix, "-D", "INPUT", "-m", "comment", "--comment", "kubernetes ipvs access filter", "-j",
@@ -121,8 +124,9 @@ TEST_CASE("a deleted jump rule is put back at position 1", "[iptables]") {
 
 TEST_CASE("other chains and rules survive, and a failed restore keeps the previous rules", "[iptables]") {
     RuleInputs in = fill_sets(Family::v4);
-    IptablesApplier applier(find_iptables(Family::v4, "nft"));
-    auto tools = applier.tools();
+    ExecIptables exec(find_iptables(Family::v4, "nft"));
+    IptablesApplier applier(exec);
+    auto tools = exec.tools();
     std::string iptables = tools.save.substr(0, tools.save.size() - 5);
     REQUIRE(run_process({iptables, "-N", "MY-CHAIN"}).exit_code == 0);
     REQUIRE(run_process({iptables, "-A", "MY-CHAIN", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"}).exit_code == 0);

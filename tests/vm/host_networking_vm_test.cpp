@@ -93,9 +93,10 @@ TEST_CASE("a payload with the ipvs match applies, under both backends", "[iptabl
     in.out_filters = {{*model::IpAddress::parse("192.0.2.10"), "tcp", 443}};
     for (const char* backend : {"legacy", "nft"}) {
         INFO(backend);
-        IptablesApplier applier(find_iptables(model::Family::v4, backend));
+        ExecIptables iptables(find_iptables(model::Family::v4, backend));
+        IptablesApplier applier(iptables);
         CHECK(applier.apply(render_rules(in), true));
-        std::string saved = run_process({applier.tools().save, "-t", "filter"}).out;
+        std::string saved = iptables.save("filter");
         auto at = saved.find("-A KUBE-IPVS-OUT-FILTER -s 192.0.2.10/32 -m ipvs ");
         REQUIRE(at != std::string::npos);
         std::string line = saved.substr(at, saved.find('\n', at) - at);
