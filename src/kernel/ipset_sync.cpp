@@ -7,9 +7,23 @@
 #include "kernel/kube_sets.hpp"
 
 namespace kipvs::kernel {
+namespace {
+
+// kipvs never writes a set it does not own, on either path.
+void require_owned(const SetSpec& spec) {
+    if (!is_kube_set_name(spec.name)) throw Error("ipset: refusing to manage \"" + spec.name + "\": not a kipvs set");
+}
+
+IpsetFailure set_full(const SetSpec& spec, std::size_t wanted) {
+    return {spec.name, "",
+            "the set is full: " + std::to_string(wanted) + " entries wanted, maxelem is " +
+                std::to_string(spec.maxelem) + " (raise kipvs.ipsetMaxElements)"};
+}
+
+}  // namespace
 
 IpsetSync::Result IpsetSync::sync(const SetSpec& spec, const std::set<std::string>& desired) {
-    if (!is_kube_set_name(spec.name)) throw Error("ipset: refusing to manage \"" + spec.name + "\": not a kipvs set");
+    require_owned(spec);
     Result result;
     std::set<std::string> wanted;
     for (const auto& entry : desired) {
@@ -22,9 +36,7 @@ IpsetSync::Result IpsetSync::sync(const SetSpec& spec, const std::set<std::strin
     }
     if (!result.failures.empty()) return result;
     if (wanted.size() > spec.maxelem) {
-        result.failures.push_back({spec.name, "",
-                                   "the set is full: " + std::to_string(wanted.size()) + " entries wanted, maxelem is " +
-                                       std::to_string(spec.maxelem) + " (raise kipvs.ipsetMaxElements)"});
+        result.failures.push_back(set_full(spec, wanted.size()));
         return result;
     }
 
@@ -75,7 +87,7 @@ std::set<std::string>& IpsetSync::known(const SetSpec& spec) {
 
 IpsetSync::Result IpsetSync::update(const SetSpec& spec, const std::vector<std::string>& add,
                                     const std::vector<std::string>& remove) {
-    if (!is_kube_set_name(spec.name)) throw Error("ipset: refusing to manage \"" + spec.name + "\": not a kipvs set");
+    require_owned(spec);
     Result result;
     std::vector<IpsetChange> changes;
     auto checked = [&](const std::string& entry, IpsetChange::Kind kind) {
@@ -104,9 +116,7 @@ IpsetSync::Result IpsetSync::update(const SetSpec& spec, const std::vector<std::
     }
     if (needed.empty()) return result;
     if (after > spec.maxelem) {
-        result.failures.push_back({spec.name, "",
-                                   "the set is full: " + std::to_string(after) + " entries wanted, maxelem is " +
-                                       std::to_string(spec.maxelem) + " (raise kipvs.ipsetMaxElements)"});
+        result.failures.push_back(set_full(spec, after));
         result.added = result.deleted = 0;
         return result;
     }
