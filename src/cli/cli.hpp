@@ -1,5 +1,6 @@
 #pragma once
 // The command line: verbs, their options and their exit codes.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,20 @@ int run_version(const GlobalOptions&, const std::vector<std::string>& args);
 int run_check(const GlobalOptions&, const std::vector<std::string>& args);
 int run_dump(const GlobalOptions&, const std::vector<std::string>& args);
 int run_modules(const GlobalOptions&, const std::vector<std::string>& args);
+
+int run_cleanup(const GlobalOptions&, const std::vector<std::string>& args);
+
+// The configuration the verbs use: --config, else /etc/kipvs.yaml, else the
+// defaults when that file does not exist (a fresh host loads its modules
+// and cleans up before anything is configured).
+config::Config load_run_config(const GlobalOptions& global);
+
+int run_run(const GlobalOptions&, const std::vector<std::string>& args);
+int run_plan(const GlobalOptions&, const std::vector<std::string>& args);
+
+// Loads kipvs.modules (or the default set) as `kipvs run` does at start,
+// logging one line per module; returns how many failed.
+std::size_t load_configured_modules(const config::Config& config);
 
 // `kipvs check`'s modules section: the kernel release, then each module of
 // the set as loaded, built-in, loadable or missing (problems as warnings).

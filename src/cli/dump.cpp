@@ -1,15 +1,26 @@
+// `kipvs dump`: what the kernel holds of IPVS mode, in the formats `kipvs
+// plan` prints, so that the two can be diffed.
+#include <unistd.h>
+
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "cli/cli.hpp"
+#include "config/config.hpp"
+#include "config/config_load.hpp"
 #include "error.hpp"
+#include "kernel/ipset_libipset.hpp"
+#include "kernel/iptables.hpp"
 #include "kernel/ipvs_format.hpp"
 #include "kernel/ipvs_netlink.hpp"
+#include "kernel/link_netlink.hpp"
+#include "log/log.hpp"
+#include "proxy/state_view.hpp"
 
 namespace kipvs::cli {
-
-int run_dump(const GlobalOptions&, const std::vector<std::string>& args) {
-    std::string format = "ipvsadm";
+int run_dump(const GlobalOptions& global, const std::vector<std::string>& args) {
+    std::string format = "save";
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--format" && i + 1 < args.size()) {
@@ -20,22 +31,35 @@ int run_dump(const GlobalOptions&, const std::vector<std::string>& args) {
             throw ConfigError("dump: unexpected argument \"" + a + "\"; see kipvs dump --help");
         }
     }
-    if (format == "save") {
-        // The whole state also needs ipsets, kube-ipvs0 addresses and rules,
-        // which this build cannot read yet: say so rather than print a part.
-        std::fputs(
-            "kipvs dump: --format save (IPVS, ipsets, addresses and rules) is not available in this build "
-            "yet; --format ipvsadm or json prints the IPVS table\n",
-            stderr);
-        return exit_unavailable;
-    }
-    if (format != "ipvsadm" && format != "json")
+    if (format != "save" && format != "ipvsadm" && format != "json")
         throw ConfigError("dump: --format \"" + format + "\" is not one of save, ipvsadm, json");
 
     kernel::IpvsNetlink ipvs;
-    auto table = ipvs.table();
-    kernel::sort_table(table);
-    std::string text = format == "json" ? kernel::format_json(table) : kernel::format_ipvsadm(table);
+    std::string text;
+    if (format == "ipvsadm") {
+        // The IPVS part alone needs neither ipsets nor iptables.
+        auto table = ipvs.table();
+        kernel::sort_table(table);
+        text = kernel::format_ipvsadm(table);
+    } else {
+        config::Config config = load_run_config(global);
+        kernel::LibIpset ipset;
+        kernel::NetlinkLinks links;
+        std::map<model::Family, std::unique_ptr<kernel::ExecIptables>> owned;
+        std::map<model::Family, kernel::IptablesKernel*> iptables;
+        for (auto family : {model::Family::v4, model::Family::v6}) {
+            try {
+                owned[family] =
+                    std::make_unique<kernel::ExecIptables>(kernel::find_iptables(family, config.kipvs.iptables_backend));
+                iptables[family] = owned[family].get();
+            } catch (const Error& e) {
+                log::warning(std::string(model::family_name(family)) + " rules left out: " + e.what());
+            }
+        }
+        auto view = proxy::read_view(ipvs, ipset, links, iptables,
+                                     static_cast<unsigned>(config.kipvs.ipset_max_elements));
+        text = format == "json" ? proxy::format_json(view) : proxy::format_save(view);
+    }
     std::fwrite(text.data(), 1, text.size(), stdout);
     return std::fflush(stdout) == 0 ? exit_ok : exit_failure;
 }

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,6 @@ namespace kipvs::cli {
 namespace {
 
 namespace km = kernel::modules;
-
-// As `kipvs check`: without --config, a missing /etc/kipvs.yaml means the
-// defaults (a fresh host loads its modules before anything is configured).
-config::Config load_config_or_defaults(const GlobalOptions& global) {
-    if (!global.config_explicit && access(global.config_path.c_str(), F_OK) != 0) return config::default_config();
-    auto loaded = config::load_config_file(global.config_path);
-    for (const auto& w : loaded.warnings) log::warning(w);
-    return loaded.config;
-}
 
 std::vector<km::ModuleRequest> requested_set(const config::Config& config) {
     return km::module_set(config.kipvs.modules.names, {config.ipvs.scheduler});
@@ -55,10 +47,20 @@ std::string describe(const km::LoadResult& r) {
 
 }  // namespace
 
+std::size_t load_modules(const config::Config& config, const std::vector<km::ModuleRequest>& requests,
+                         const std::function<void(const std::string&)>& report);
+
+config::Config load_run_config(const GlobalOptions& global) {
+    if (!global.config_explicit && access(global.config_path.c_str(), F_OK) != 0) return config::default_config();
+    auto loaded = config::load_config_file(global.config_path);
+    for (const auto& w : loaded.warnings) log::warning(w);
+    return loaded.config;
+}
+
 int run_modules(const GlobalOptions& global, const std::vector<std::string>& args) {
     if (args.empty() || args.front() != "load")
         throw ConfigError("modules: expected \"load [NAME...]\"; see kipvs modules --help");
-    config::Config config = load_config_or_defaults(global);
+    config::Config config = load_run_config(global);
     std::vector<km::ModuleRequest> requests;
     if (args.size() == 1) {
         requests = requested_set(config);
@@ -68,26 +70,36 @@ int run_modules(const GlobalOptions& global, const std::vector<std::string>& arg
             requests.push_back(km::parse_request(args[i]));
         }
     }
+    return load_modules(config, requests, [](const std::string& line) { std::printf("%s\n", line.c_str()); }) == 0
+               ? exit_ok
+               : exit_failure;
+}
+
+std::size_t load_modules(const config::Config& config, const std::vector<km::ModuleRequest>& requests,
+                         const std::function<void(const std::string&)>& report) {
     std::string directory = km::module_directory(config.kipvs.modules.directory);
     km::ModuleIndex index = km::read_module_index(directory);
     for (const auto& p : index.problems) log::warning("modules: skipped " + p);
 
     km::LinuxModuleKernel kernel;
     km::ModuleLoader loader(index, directory, kernel);
-    int failed = 0;
+    std::size_t failed = 0;
     for (const auto& request : requests) {
         auto result = loader.load(request);
         for (const auto& w : result.warnings) log::warning(w);
         if (result.state == km::LoadResult::State::failed) ++failed;
-        std::printf("%s\n", describe(result).c_str());
+        report(describe(result));
     }
     std::fflush(stdout);
     if (failed) {
         log::error("modules: " + std::to_string(failed) + " of " + std::to_string(requests.size()) +
                    " module(s) failed to load");
-        return exit_failure;
     }
-    return exit_ok;
+    return failed;
+}
+
+std::size_t load_configured_modules(const config::Config& config) {
+    return load_modules(config, requested_set(config), [](const std::string& line) { log::info("module " + line); });
 }
 
 void report_modules(const config::Config& config, std::string& report, std::vector<std::string>& warnings) {

@@ -5,17 +5,6 @@
 namespace kipvs::cli {
 namespace {
 
-// A verb whose capability has not landed yet says so instead of pretending.
-template <const char* Name>
-int unavailable(const GlobalOptions&, const std::vector<std::string>&) {
-    std::fprintf(stderr, "kipvs %s: not available in this build yet\n", Name);
-    return exit_unavailable;
-}
-
-constexpr char run_name[] = "run";
-constexpr char plan_name[] = "plan";
-constexpr char cleanup_name[] = "cleanup";
-
 const char* const common_options =
     "Global options:\n"
     "  --config PATH       configuration file (default /etc/kipvs.yaml)\n"
@@ -36,7 +25,7 @@ const std::vector<Verb>& verbs() {
          "  --ipvs-tcp-timeout, --ipvs-tcpfin-timeout, --ipvs-udp-timeout, --cluster-cidr,\n"
          "  --hostname-override, --nodeport-addresses, --kubeconfig, --healthz-bind-address,\n"
          "  --metrics-bind-address, --masquerade-all\n",
-         unavailable<run_name>},
+         run_run},
         {"check", "validate the configuration and credentials, report on the host",
          "Usage: kipvs check [--strict] [--context NAME] [kube-proxy flags]\n\n"
          "Validates the configuration file and the kubeconfig, prints the effective\n"
@@ -46,16 +35,39 @@ const std::vector<Verb>& verbs() {
          "  --context NAME    kubeconfig context to use instead of current-context\n",
          run_check},
         {"plan", "print the desired kernel state computed from the sources",
-         "Usage: kipvs plan [--format save|ipvsadm|json] [--follow]\n", unavailable<plan_name>},
+         "Usage: kipvs plan [--format save|ipvsadm|json] [--follow] [kube-proxy flags]\n\n"
+         "Computes what `kipvs run` would program from the sources (API server or\n"
+         "kipvs.manifests) and the configuration, and prints it; the kernel is not\n"
+         "touched. Both IPv4 and IPv6 are planned. Without CAP_NET_ADMIN the node's\n"
+         "addresses cannot be read: the plan then has no NodePort virtual servers.\n"
+         "  --format save      (default) the IPVS table as `ipvsadm -S -n`, the ipsets as\n"
+         "                     `ipset save`, kube-ipvs0's addresses one per line, and\n"
+         "                     kipvs's rules as `iptables-save`, each part after a # line\n"
+         "  --format ipvsadm   the IPVS part only\n"
+         "  --format json      all of it, for machines\n"
+         "  --follow           keep watching; print each change as \"# change at TIME: WHAT\"\n"
+         "                     and the changed lines (+ added, - removed); with json, the\n"
+         "                     whole document again. Stops on SIGINT or SIGTERM.\n"
+         "kube-proxy flags are those of kipvs run.\n",
+         run_plan},
         {"dump", "print what the kernel holds",
-         "Usage: kipvs dump [--format ipvsadm|json|save]\n\n"
-         "Prints the kernel's IPVS table (needs CAP_NET_ADMIN and the ip_vs module).\n"
-         "  --format ipvsadm   the lines `ipvsadm -S -n` prints (default)\n"
-         "  --format json      for machines\n"
-         "  --format save      the whole state: not available in this build yet (exit 3)\n",
+         "Usage: kipvs dump [--format save|ipvsadm|json]\n\n"
+         "Prints what the kernel holds of IPVS mode, in the formats of kipvs plan, so\n"
+         "the two can be diffed (needs CAP_NET_ADMIN and the ip_vs module).\n"
+         "  --format save      (default) the IPVS table as `ipvsadm -S -n`, kube-proxy's\n"
+         "                     ipsets as `ipset save`, kube-ipvs0's addresses one per line,\n"
+         "                     and kipvs's chains and jump rules as `iptables-save`\n"
+         "  --format ipvsadm   the IPVS part only\n"
+         "  --format json      all of it, for machines\n"
+         "A family whose iptables is not installed is left out with a warning.\n",
          run_dump},
         {"cleanup", "remove what IPVS mode created, and nothing else",
-         "Usage: kipvs cleanup [--from iptables|nftables]\n", unavailable<cleanup_name>},
+         "Usage: kipvs cleanup\n\n"
+         "Removes the virtual servers on kube-ipvs0's addresses and the NodePorts on node\n"
+         "addresses (30000-32767), never one inside ipvs.excludeCIDRs or on any other\n"
+         "address; kipvs's jump rules and chains (IPv4 and IPv6); the KUBE-* and KUBE-6-*\n"
+         "sets; kube-ipvs0. Prints one line per object removed or kept.\n",
+         run_cleanup},
         {"modules", "load the IPVS kernel modules",
          "Usage: kipvs modules load [NAME...]\n\n"
          "Loads kernel modules without modprobe, from /lib/modules/$(uname -r) or\n"

@@ -97,6 +97,14 @@ private:
 
     // Bounds recursion so that hostile input cannot exhaust the stack.
     static constexpr int max_depth = 64;
+    static constexpr std::size_t max_aliased_nodes = 100000;
+
+    static std::size_t count_nodes(const Node& n) {
+        std::size_t total = 1;
+        for (const auto& item : n.items) total += count_nodes(item);
+        for (const auto& entry : n.entries) total += 1 + count_nodes(entry.value);
+        return total;
+    }
 
     Node node_from(Event& ev) {
         if (++depth_ > max_depth) fail(ev.e.start_mark, "nested deeper than 64 levels");
@@ -110,6 +118,12 @@ private:
             case YAML_ALIAS_EVENT: {
                 auto it = anchors_.find(reinterpret_cast<const char*>(ev.e.data.alias.anchor));
                 if (it == anchors_.end()) fail(ev.e.start_mark, "unknown alias");
+                // Each alias is a full copy: bound what aliases may expand
+                // to, so that nested aliases ("billion laughs") cannot
+                // exhaust memory.
+                aliased_ += count_nodes(it->second);
+                if (aliased_ > max_aliased_nodes)
+                    fail(ev.e.start_mark, "aliases expand to more than " + std::to_string(max_aliased_nodes) + " nodes");
                 Node copy = it->second;
                 copy.mark = node.mark;
                 return copy;
@@ -157,6 +171,7 @@ private:
     std::unique_ptr<yaml_parser_t, ParserDeleter> parser_;
     std::map<std::string, Node> anchors_;
     int depth_ = 0;
+    std::size_t aliased_ = 0;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "kernel/iptables_rules.hpp"
 #include "kernel/process.hpp"
+#include "log/log.hpp"
 
 namespace kipvs::kernel {
 namespace {
@@ -94,9 +95,8 @@ void ExecIptables::restore(const std::string& payload) {
         throw Error(tools_.restore + " failed (exit " + std::to_string(result.exit_code) + "): " + result.err);
 }
 
-std::vector<JumpRule> IptablesApplier::missing_jumps() {
+std::vector<JumpRule> IptablesApplier::missing_jumps(std::map<std::string, std::string>& saved) {
     std::vector<JumpRule> missing;
-    std::map<std::string, std::string> saved;  // table → its *-save output
     for (const auto& jump : jump_rules()) {
         auto it = saved.find(jump.table);
         if (it == saved.end()) it = saved.emplace(jump.table, kernel_.save(jump.table)).first;
@@ -105,10 +105,112 @@ std::vector<JumpRule> IptablesApplier::missing_jumps() {
     return missing;
 }
 
+namespace {
+
+// One rule in the spelling iptables-save prints back for what kube-proxy
+// writes: --or-mark/--xor-mark become --set-xmark, hex loses its leading
+// zeros, REJECT's default --reject-with goes, host prefixes (/32, /128)
+// and quote escapes go. Applied to both sides of the
+// comparison, so a restart over the right rules restores nothing.
+std::string normalize_rule(const std::string& line) {
+    std::istringstream words(line);
+    std::vector<std::string> out;
+    for (std::string w; words >> w;) {
+        if (w.size() > 2 && w.rfind("0x", 0) == 0) {
+            std::string digits = w.substr(2);
+            std::string suffix;
+            if (auto slash = digits.find('/'); slash != std::string::npos) {
+                suffix = digits.substr(slash);
+                digits.erase(slash);
+            }
+            auto first = digits.find_first_not_of('0');
+            w = "0x";
+            w += first == std::string::npos ? "0" : digits.substr(first);
+            if (!suffix.empty()) w += "/" + normalize_rule(suffix.substr(1));
+        }
+        // iptables-save escapes quotes inside comments and writes host
+        // addresses with their prefix length.
+        for (auto at = w.find("\\'"); at != std::string::npos; at = w.find("\\'", at)) w.erase(at, 1);
+        auto strip = [&](std::string_view suffix, char marker) {
+            if (w.size() > suffix.size() && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+                w.find(marker) != std::string::npos)
+                w.erase(w.size() - suffix.size());
+        };
+        strip("/32", '.');
+        strip("/128", ':');
+        out.push_back(std::move(w));
+    }
+    for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+        if (out[i] == "--or-mark") {
+            out[i] = "--set-xmark";
+            out[i + 1] += "/" + out[i + 1];
+        } else if (out[i] == "--xor-mark") {
+            out[i] = "--set-xmark";
+            out[i + 1] += "/0x0";
+        } else if (out[i] == "--reject-with" &&
+                   (out[i + 1] == "icmp-port-unreachable" || out[i + 1] == "icmp6-port-unreachable")) {
+            out.erase(out.begin() + static_cast<long>(i), out.begin() + static_cast<long>(i) + 2);
+            --i;
+        }
+    }
+    std::string joined;
+    for (const auto& w : out) {
+        if (!joined.empty()) joined += ' ';
+        joined += w;
+    }
+    return joined;
+}
+
+// The rules of kipvs's own chains in one table, chain by chain (a payload
+// interleaves chains in write order; *-save groups them), each chain's
+// rules in order. Payload and *-save spell rules alike: the netns golden
+// test pins it.
+std::string own_rules(const std::string& text, const std::string& table) {
+    const auto chains = table == "nat" ? nat_chains() : filter_chains();
+    std::map<std::string, std::string> by_chain;
+    std::size_t start = text.find("*" + table + "\n");
+    if (start == std::string::npos) return {};
+    std::size_t end = text.find("COMMIT\n", start);
+    std::istringstream lines(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("-A ", 0) != 0) continue;
+        std::string chain = line.substr(3, line.find(' ', 3) - 3);
+        if (std::find(chains.begin(), chains.end(), chain) != chains.end()) by_chain[chain] += normalize_rule(line) + "\n";
+    }
+    std::string out;
+    for (const auto& [chain, rules] : by_chain) out += rules;
+    return out;
+}
+
+}  // namespace
+
 bool IptablesApplier::apply(const std::string& payload, bool verify) {
     std::vector<JumpRule> missing;
-    if (verify || payload != applied_) missing = missing_jumps();
-    if (payload == applied_ && missing.empty()) return false;
+    bool chains_differ = false;
+    if (verify || payload != applied_) {
+        std::map<std::string, std::string> saved;
+        missing = missing_jumps(saved);
+        // A verified apply also compares kipvs's chains with the kernel: a
+        // rule removed by hand is drift, and rules already right (left by a
+        // previous run) need no restore.
+        if (verify) {
+            for (const char* table : {"nat", "filter"}) {
+                auto it = saved.find(table);
+                if (it == saved.end()) it = saved.emplace(table, kernel_.save(table)).first;
+                auto held = own_rules(it->second, table), wanted = own_rules(payload, table);
+                if (held != wanted) {
+                    chains_differ = true;
+                    log::debug(std::string("iptables: kipvs's ") + table + " chains differ from what it wants; held:\n" +
+                               held + "wanted:\n" + wanted);
+                }
+            }
+            if (!chains_differ && missing.empty()) {
+                applied_ = payload;
+                return false;
+            }
+        }
+    }
+    if (payload == applied_ && missing.empty() && !chains_differ) return false;
     // kube-proxy inserts each missing jump at position 1, in list order; the
     // same lines in the restore give the same final order.
     std::string text = payload;

@@ -2,6 +2,7 @@
 // Applying IPVS mode's rules with iptables-restore --noflush: only kipvs's
 // chains are declared (and so rewritten) and its jump rules inserted; every
 // other chain and rule on the node is left alone.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,8 @@ public:
     std::size_t restores() const { return restores_; }
 
 private:
-    std::vector<JumpRule> missing_jumps();
+    // `saved`: table → its *-save output, filled as tables are read.
+    std::vector<JumpRule> missing_jumps(std::map<std::string, std::string>& saved);
 
     IptablesKernel& kernel_;
     std::string applied_;

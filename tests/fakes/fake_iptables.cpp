@@ -1,5 +1,6 @@
 #include "fake_iptables.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "error.hpp"
@@ -41,6 +42,19 @@ void FakeIptables::restore(const std::string& payload) {
             auto rest = line.substr(space + 1);  // "1 rule…"
             auto& rules = staged[table][chain];
             rules.insert(rules.begin(), rest.substr(rest.find(' ') + 1));
+        } else if (line.rfind("-D ", 0) == 0) {
+            auto space = line.find(' ', 3);
+            auto& rules = staged[table][line.substr(3, space - 3)];
+            auto it = std::find(rules.begin(), rules.end(), line.substr(space + 1));
+            if (it == rules.end()) throw Error("iptables-restore failed (exit 1): no such rule: " + line);
+            rules.erase(it);
+        } else if (line.rfind("-X ", 0) == 0) {
+            auto chain = line.substr(3);
+            auto& chains = staged[table];
+            auto it = chains.find(chain);
+            if (it == chains.end() || !it->second.empty())
+                throw Error("iptables-restore failed (exit 1): cannot delete chain " + chain);
+            chains.erase(it);
         } else {
             throw Error("iptables-restore failed (exit 2): cannot parse: " + line);
         }

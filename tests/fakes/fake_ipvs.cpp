@@ -17,12 +17,14 @@ void FakeIpvs::set_timeouts(const kernel::IpvsTimeouts& t) {
 }
 
 std::vector<kernel::VirtualServer> FakeIpvs::services() {
+    ++service_dumps;
     std::vector<kernel::VirtualServer> out;
     for (const auto& entry : table_) out.push_back(entry.service);
     return out;
 }
 
 std::vector<kernel::RealServer> FakeIpvs::destinations(const kernel::VirtualServer& service) {
+    ++destination_dumps;
     auto* entry = find(service);
     if (!entry) throw Error("IPVS dump destinations of " + service.describe() + ": No such process (errno 3)");
     return entry->destinations;
@@ -97,7 +99,14 @@ int FakeIpvs::execute_one(const kernel::IpvsOp& op) {
             return 0;
         case IpvsOpKind::edit_destination:
             if (it == dests.end()) return ENOENT;
-            *it = stored_destination();
+            {
+                // The kernel keeps a destination's connections across an edit.
+                auto kept = *it;
+                *it = stored_destination();
+                it->active_conns = kept.active_conns;
+                it->inactive_conns = kept.inactive_conns;
+                it->persist_conns = kept.persist_conns;
+            }
             return 0;
         case IpvsOpKind::delete_destination:
             if (it == dests.end()) return ENOENT;
@@ -106,6 +115,16 @@ int FakeIpvs::execute_one(const kernel::IpvsOp& op) {
         default: break;
     }
     return EINVAL;
+}
+
+void FakeIpvs::set_connections(const kernel::VirtualServer& service, const kernel::RealServer& destination,
+                               std::uint32_t active, std::uint32_t inactive) {
+    if (auto* entry = find(service))
+        for (auto& d : entry->destinations)
+            if (d.same_key(destination)) {
+                d.active_conns = active;
+                d.inactive_conns = inactive;
+            }
 }
 
 }  // namespace kipvs::test

@@ -26,6 +26,10 @@ public:
     // Every operation execute() was asked for, including the edits apply()
     // turned EEXIST adds into.
     const std::vector<kernel::IpvsOp>& executed() const { return executed_; }
+    // Connections as traffic would leave them (the kernel counts them).
+    void set_connections(const kernel::VirtualServer& service, const kernel::RealServer& destination,
+                         std::uint32_t active, std::uint32_t inactive);
+    std::size_t service_dumps = 0, destination_dumps = 0;
     // How many pipelined batches reached the "kernel".
     std::size_t batches() const { return batches_; }
 

@@ -35,11 +35,11 @@ for verb in run plan dump cleanup modules; do
 done
 
 expect_exit 2 "dump with an unknown format" -- "$kipvs" dump --format yaml
-expect_exit 3 "dump --format save is not in this build yet" -- "$kipvs" dump --format save
 # The host kernel has no IPVS (KERNEL-TESTING.md): the family lookup fails.
 if [ ! -e /proc/net/ip_vs ]; then
     expect_exit 1 "dump without IPVS" -- "$kipvs" dump
     expect_text /tmp/kipvs-cli.err "IPVS not available: is the ip_vs module loaded?" "dump without IPVS says why"
+    expect_exit 1 "dump --format save without IPVS" -- "$kipvs" dump --format save
 fi
 
 expect_exit 0 "check the annotated default" -- "$kipvs" check --config "$src/configs/kipvs.yaml"
@@ -56,6 +56,18 @@ expect_text /tmp/kipvs-cli.err 'did you mean "7200s"' "flag duration hint"
 expect_exit 1 "--strict fails on host warnings" -- env -u KUBECONFIG HOME="$tmp" "$kipvs" check --strict --config "$src/configs/kipvs.yaml"
 expect_exit 0 "the demo configuration checks" -- "$kipvs" check --config "$src/configs/demo.yaml"
 expect_text /tmp/kipvs-cli.out "static manifests" "demo uses static manifests"
+# kipvs plan computes the demo's state from its manifests without touching the kernel.
+expect_exit 0 "plan the demo's IPVS table" -- "$kipvs" plan --config "$src/configs/demo.yaml" --format ipvsadm
+expect_text /tmp/kipvs-cli.out "-A -t 10.96.0.10:80 -s rr" "plan has web's ClusterIP"
+expect_text /tmp/kipvs-cli.out "-a -t 10.96.0.10:80 -r 10.200.1.2:80 -m -w 1" "plan has web's first endpoint"
+expect_text /tmp/kipvs-cli.out "-a -t 10.96.0.10:80 -r 10.200.2.2:80 -m -w 1" "plan has web's second endpoint"
+expect_text /tmp/kipvs-cli.out "-A -t 10.96.0.20:5432 -s rr -p " "plan has the database's persistent ClusterIP"
+expect_exit 0 "plan the demo as JSON" -- "$kipvs" plan --config "$src/configs/demo.yaml" --format json
+if python3 -m json.tool /tmp/kipvs-cli.out >/dev/null; then echo "ok   plan --format json parses"
+else echo "FAIL plan --format json does not parse:"; cat /tmp/kipvs-cli.out; failures=$((failures + 1)); fi
+expect_exit 0 "plan the demo in save format" -- "$kipvs" plan --config "$src/configs/demo.yaml"
+expect_text /tmp/kipvs-cli.out "add KUBE-CLUSTER-IP 10.96.0.10,tcp:80" "plan save format has the sets"
+expect_exit 2 "plan with an unknown format" -- "$kipvs" plan --config "$src/configs/demo.yaml" --format yaml
 JOURNAL_STREAM=8:1 "$kipvs" check --config "$tmp/typo.yaml" 2>"$tmp/journal.err" >/dev/null
 expect_text "$tmp/journal.err" "<3>" "journald lines carry syslog priorities"
 

@@ -46,3 +46,20 @@ TEST_CASE("malformed YAML is refused with file:line:column", "[yaml]") {
     std::string deep(100, '[');
     CHECK(message(deep.c_str()).find("nested deeper than 64 levels") != std::string::npos);
 }
+
+TEST_CASE("nested aliases cannot expand without bound", "[yaml]") {
+    std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    std::string previous = "a";
+    for (char c = 'b'; c <= 'h'; ++c) {
+        std::string name(1, c);
+        text += name + ": &" + name + " [";
+        for (int i = 0; i < 10; ++i) {
+            text += i ? ", *" : "*";
+            text += previous;
+        }
+        text += "]\n";
+        previous = name;
+    }
+    REQUIRE_THROWS_WITH(kipvs::yaml::parse_documents(text, "laughs.yaml"),
+                        Catch::Contains("aliases expand to more than 100000 nodes"));
+}

@@ -1,0 +1,350 @@
+// `kipvs run`: the daemon. Sources (API server or static manifests) feed the
+// object store; the sync loop plans what changed and the reconciler writes
+// it; a full sync every ipvs.syncPeriod repairs drift. SIGTERM leaves every
+// rule in place, as kube-proxy does: traffic keeps flowing while kipvs is
+// down. This is one of the few translation units with Asio in it.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "cli/cli.hpp"
+#include "cli/sources.hpp"
+#include "config/config_load.hpp"
+#include "error.hpp"
+#include "kernel/dry_run.hpp"
+#include "kernel/ipset_libipset.hpp"
+#include "kernel/iptables.hpp"
+#include "kernel/ipvs_netlink.hpp"
+#include "kernel/kernel_version.hpp"
+#include "kernel/link_netlink.hpp"
+#include "kernel/sysctl.hpp"
+#include "log/log.hpp"
+#include "proxy/node_facts.hpp"
+#include "proxy/object_store.hpp"
+#include "proxy/reconciler.hpp"
+
+namespace kipvs::cli {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct RunOptions {
+    bool once = false;
+    bool dry_run = false;
+};
+
+double millis_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string format_ms(double ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+    return buf;
+}
+
+// The kernel as the daemon uses it: the real handles, or dry-run wrappers
+// that read them and log every write.
+struct Kernel {
+    kernel::IpvsNetlink ipvs;
+    kernel::LibIpset ipset;
+    kernel::NetlinkLinks links;
+    std::map<model::Family, std::unique_ptr<kernel::ExecIptables>> iptables;
+    std::optional<kernel::DryRunIpvs> dry_ipvs;
+    std::optional<kernel::DryRunIpset> dry_ipset;
+    std::optional<kernel::DryRunLinks> dry_links;
+    std::map<model::Family, std::unique_ptr<kernel::DryRunIptables>> dry_iptables;
+
+    proxy::KernelHandles handles(bool dry_run) {
+        if (!dry_run) {
+            std::map<model::Family, kernel::IptablesKernel*> rules;
+            for (auto& [f, t] : iptables) rules[f] = t.get();
+            return {ipvs, ipset, links, rules};
+        }
+        dry_ipvs.emplace(ipvs);
+        dry_ipset.emplace(ipset);
+        dry_links.emplace(links);
+        std::map<model::Family, kernel::IptablesKernel*> rules;
+        for (auto& [f, t] : iptables) {
+            dry_iptables[f] = std::make_unique<kernel::DryRunIptables>(*t);
+            rules[f] = dry_iptables[f].get();
+        }
+        return {*dry_ipvs, *dry_ipset, *dry_links, rules};
+    }
+};
+
+void prepare_host(const config::Config& config, bool dry_run) {
+    if (dry_run) return;
+    if (config.kipvs.modules.load) load_configured_modules(config);
+    utsname u{};
+    uname(&u);
+    kernel::SysctlInputs inputs;
+    inputs.kernel = kernel::parse_kernel_release(u.release).value_or(kernel::KernelVersion{});
+    inputs.strict_arp = config.ipvs.strict_arp;
+    inputs.overrides = config.kipvs.sysctls;
+    kernel::ProcSysctls sysctls;
+    // Each change is logged once, with the value it replaced.
+    for (const auto& change : kernel::ensure_sysctls(sysctls, kernel::desired_sysctls(inputs)))
+        log::info("sysctl " + change.name + ": " + change.old_value + " -> " + change.new_value);
+}
+
+void set_ipvs_timeouts(const config::Config& config, kernel::IpvsKernel& ipvs) {
+    kernel::IpvsTimeouts t;
+    t.tcp = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(config.ipvs.tcp_timeout).count());
+    t.tcp_fin =
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(config.ipvs.tcp_fin_timeout).count());
+    t.udp = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(config.ipvs.udp_timeout).count());
+    if (t.tcp == 0 && t.tcp_fin == 0 && t.udp == 0) return;
+    try {
+        ipvs.set_timeouts(t);
+    } catch (const Error& e) {
+        log::warning(std::string("IPVS timeouts: ") + e.what());  // not fatal, as upstream
+    }
+}
+
+class Daemon {
+public:
+    Daemon(config::Config config, RunOptions options)
+        : config_(std::move(config)), options_(options), node_name_(node_name(config_)) {}
+
+    int run() {
+        prepare_host(config_, options_.dry_run);
+        auto families = proxied_families();
+        reconciler_.emplace(kernel_.handles(options_.dry_run), reconciler_options(config_, families));
+        set_ipvs_timeouts(config_, options_.dry_run ? static_cast<kernel::IpvsKernel&>(*kernel_.dry_ipvs) : kernel_.ipvs);
+
+        store_.set_options(plan_options(config_, families));
+        refresh_node_facts();
+
+        source_ = make_source(config_, node_name_, io_.get_executor(), {
+            [this](SourceEvent event) { on_source(event); },
+        });
+        source_->start(store_);
+        if (!options_.once) watch_addresses();
+        asio::signal_set signals(io_, SIGTERM, SIGINT);
+        signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            log::info(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+                      ": stopping; the kernel's rules stay in place");
+            stop();
+        });
+        asio::co_spawn(io_, sync_loop(), [this](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    log::error(std::string("sync loop: ") + x.what());
+                    failed_ = true;
+                }
+            }
+            stop();
+        });
+        io_.run();
+        return failed_ ? exit_failure : exit_ok;
+    }
+
+private:
+    static std::string node_name(const config::Config& config) {
+        if (!config.hostname_override.empty()) return config.hostname_override;
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        return host;
+    }
+
+    std::vector<model::Family> proxied_families() {
+        std::vector<model::Family> families;
+        for (auto family : {model::Family::v4, model::Family::v6}) {
+            try {
+                auto tools = kernel::find_iptables(family, config_.kipvs.iptables_backend);
+                log::info(std::string(model::family_name(family)) + " rules through " + tools.restore + " (" +
+                          tools.reason + ")");
+                kernel_.iptables[family] = std::make_unique<kernel::ExecIptables>(tools);
+                families.push_back(family);
+            } catch (const Error& e) {
+                if (family == model::Family::v4) throw;
+                log::warning(std::string("IPv6 is not proxied: ") + e.what());
+            }
+        }
+        return families;
+    }
+
+    void refresh_node_facts() {
+        std::vector<kernel::InterfaceAddress> addresses;
+        try {
+            addresses = kernel_.links.all_addresses();
+        } catch (const Error& e) {
+            log::warning(std::string("reading the node's addresses: ") + e.what());
+            return;
+        }
+        auto result = proxy::gather_node_facts(node_name_, source_ ? source_->node() : nullptr, addresses, config_);
+        for (const auto& w : result.warnings)
+            if (warned_.insert(w).second) log::warning(w);
+        if (store_.set_node_facts(result.facts)) {
+            reconciler_->set_node_addresses(result.facts.node_port_addresses);
+            std::string list;
+            for (const auto& a : result.facts.node_port_addresses) {
+                if (!list.empty()) list += ' ';
+                list += a.to_string();
+            }
+            log::info("NodePort addresses: " + (list.empty() ? std::string("(none)") : list));
+        }
+    }
+
+    void on_source(SourceEvent event) {
+        if (event == SourceEvent::node_changed) refresh_node_facts();
+        wake();
+    }
+
+    void watch_addresses() {
+        try {
+            watcher_.emplace();
+        } catch (const Error& e) {
+            log::warning(std::string("not following address changes: ") + e.what());
+            return;
+        }
+        address_fd_.emplace(io_, ::dup(watcher_->fd()));
+        wait_addresses();
+    }
+
+    void wait_addresses() {
+        address_fd_->async_wait(asio::posix::descriptor_base::wait_read, [this](const boost::system::error_code& ec) {
+            if (ec) return;
+            if (watcher_->wait(0)) {
+                refresh_node_facts();
+                wake();
+            }
+            wait_addresses();
+        });
+    }
+
+    void wake() { timer_.cancel(); }
+
+    void stop() {
+        stopping_ = true;
+        if (source_) source_->stop();
+        if (address_fd_) address_fd_->close();
+        io_.stop();
+    }
+
+    void log_events(const std::vector<std::string>& events) {
+        for (const auto& e : events) log::warning(e);
+    }
+
+    void sync(bool full) {
+        auto start = Clock::now();
+        std::vector<std::string> events;
+        proxy::Delta delta = store_.replan(desired_, events);
+        log_events(events);
+        proxy::SyncReport report =
+            full ? reconciler_->full_sync(desired_) : reconciler_->apply(desired_, delta);
+        last_sync_ = Clock::now();
+        for (const auto& f : report.failures) log::error("sync: " + f);
+        std::string counts = std::to_string(store_.service_count()) + " services, " +
+                             std::to_string(store_.endpoint_count()) + " endpoints, " +
+                             std::to_string(desired_.virtual_server_count()) + " virtual servers";
+        std::string kind = !synced_once_ ? "first sync" : full ? "full sync" : "sync";
+        if (full && synced_once_ && report.changes() > 0)
+            log::warning("drift repaired: " + report.summary());
+        log::info(kind + " (" + counts + "): " + report.summary() + " in " + format_ms(millis_since(start)));
+        synced_once_ = true;
+        // A failed write is retried by a full sync after the shortest wait.
+        if (!report.failures.empty()) next_full_ = std::min(next_full_, Clock::now() + retry_interval());
+    }
+
+    Clock::duration retry_interval() const {
+        return std::max<Clock::duration>(config_.ipvs.min_sync_period, std::chrono::seconds(1));
+    }
+
+    asio::awaitable<void> sync_loop() {
+        boost::system::error_code ec;
+        while (!source_->synced()) {
+            timer_.expires_after(std::chrono::seconds(30));
+            co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (stopping_) co_return;
+            if (!source_->synced()) log::info("waiting for the first complete list of Services and EndpointSlices");
+        }
+        refresh_node_facts();
+        next_full_ = Clock::now() + config_.ipvs.sync_period;
+        sync(true);
+        if (options_.once) {
+            if (reconciler_->draining())
+                log::info("--once: draining destinations keep weight 0; the next kipvs run deletes them");
+            co_return;
+        }
+        for (;;) {
+            if (stopping_) co_return;
+            auto now = Clock::now();
+            auto deadline = next_full_;
+            if (store_.dirty()) deadline = std::min(deadline, last_sync_ + config_.ipvs.min_sync_period);
+            if (reconciler_->draining()) deadline = std::min(deadline, last_reap_ + std::chrono::seconds(1));
+            if (deadline > now) {
+                timer_.expires_at(deadline);
+                co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;  // woken early (a change) or on time: decide again
+            }
+            now = Clock::now();
+            if (now >= next_full_) {
+                next_full_ = now + config_.ipvs.sync_period;
+                sync(true);
+            } else if (store_.dirty() && now >= last_sync_ + config_.ipvs.min_sync_period) {
+                sync(false);
+            }
+            if (reconciler_->draining() && Clock::now() >= last_reap_ + std::chrono::seconds(1)) {
+                last_reap_ = Clock::now();
+                auto report = reconciler_->reap(last_reap_);
+                for (const auto& f : report.failures) log::error("graceful termination: " + f);
+                if (report.dest_deleted > 0)
+                    log::info("graceful termination: deleted " + std::to_string(report.dest_deleted) +
+                              " drained destination(s)");
+            }
+        }
+    }
+
+    config::Config config_;
+    RunOptions options_;
+    std::string node_name_;
+    asio::io_context io_;
+    asio::steady_timer timer_{io_};
+    Kernel kernel_;
+    std::optional<proxy::Reconciler> reconciler_;
+    proxy::ObjectStore store_;
+    proxy::DesiredState desired_;
+    std::unique_ptr<Source> source_;
+    std::optional<kernel::AddressWatcher> watcher_;
+    std::optional<asio::posix::stream_descriptor> address_fd_;
+    std::set<std::string> warned_;
+    Clock::time_point last_sync_{}, last_reap_{}, next_full_{};
+    bool synced_once_ = false;
+    bool stopping_ = false;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+int run_run(const GlobalOptions& global, const std::vector<std::string>& args) {
+    config::Config config = load_run_config(global);
+    RunOptions options;
+    for (const auto& a : config::apply_kube_proxy_flags(config, args)) {
+        if (a == "--once") options.once = true;
+        else if (a == "--dry-run") options.dry_run = true;
+        else throw ConfigError("run: unknown option \"" + a + "\"; see kipvs run --help");
+    }
+    if (config.mode != "ipvs") throw ConfigError("run: mode \"" + config.mode + "\" is not ipvs");
+    return Daemon(std::move(config), options).run();
+}
+
+}  // namespace kipvs::cli

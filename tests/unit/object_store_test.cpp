@@ -1,0 +1,89 @@
+#include <catch2/catch.hpp>
+
+#include "proxy/object_store.hpp"
+
+using namespace kipvs;
+using namespace kipvs::proxy;
+
+namespace {
+
+model::IpAddress ip(const char* text) { return *model::IpAddress::parse(text); }
+
+model::Service service(const char* name, const char* vip) {
+    model::Service s;
+    s.namespace_name = "default";
+    s.name = name;
+    s.cluster_ips = {ip(vip)};
+    s.ip_families = {model::Family::v4};
+    s.ports = {{"http", model::Protocol::tcp, 80, 0}};
+    return s;
+}
+
+model::EndpointSlice slice(const char* name, const char* service_name, std::vector<const char*> addresses) {
+    model::EndpointSlice s;
+    s.namespace_name = "default";
+    s.name = name;
+    s.service_name = service_name;
+    s.ports = {{std::string("http"), model::Protocol::tcp, 8080}};
+    for (const char* a : addresses) {
+        model::Endpoint e;
+        e.address = ip(a);
+        s.endpoints.push_back(e);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("only services whose objects changed are planned again", "[object-store]") {
+    ObjectStore store;
+    DesiredState desired;
+    std::vector<std::string> events;
+    store.upsert_service(service("a", "10.96.0.1"));
+    store.upsert_service(service("b", "10.96.0.2"));
+    store.upsert_slice(slice("a-1", "a", {"10.244.1.1"}));
+    auto delta = store.replan(desired, events);
+    CHECK(delta.virtual_servers.size() == 2);
+    CHECK(desired.destination_count() == 1);
+    CHECK_FALSE(store.dirty());
+
+    CHECK_FALSE(store.upsert_service(service("b", "10.96.0.2")));  // identical: no change
+    CHECK_FALSE(store.dirty());
+
+    CHECK(store.upsert_slice(slice("a-1", "a", {"10.244.1.1", "10.244.1.2"})));
+    delta = store.replan(desired, events);
+    CHECK(delta.virtual_servers.size() == 1);
+    CHECK(delta.sets.empty());  // no set entry of a ClusterIP depends on a remote endpoint
+    CHECK(desired.destination_count() == 2);
+}
+
+TEST_CASE("a snapshot replaces the store, marking only what differs", "[object-store]") {
+    ObjectStore store;
+    DesiredState desired;
+    std::vector<std::string> events;
+    store.replace_all({service("a", "10.96.0.1"), service("b", "10.96.0.2")}, {slice("a-1", "a", {"10.244.1.1"})});
+    store.replan(desired, events);
+    CHECK(desired.virtual_server_count() == 2);
+
+    CHECK(store.replace_all({service("a", "10.96.0.1")}, {slice("a-1", "a", {"10.244.1.1"})}));
+    auto delta = store.replan(desired, events);
+    CHECK(delta.virtual_servers.size() == 1);  // b's virtual server goes
+    CHECK(delta.unbind == std::vector<model::IpAddress>{ip("10.96.0.2")});
+    CHECK(desired.virtual_server_count() == 1);
+    CHECK(store.service_count() == 1);
+}
+
+TEST_CASE("a slice relabelled to another service replans both", "[object-store]") {
+    ObjectStore store;
+    DesiredState desired;
+    std::vector<std::string> events;
+    store.upsert_service(service("a", "10.96.0.1"));
+    store.upsert_service(service("b", "10.96.0.2"));
+    store.upsert_slice(slice("s", "a", {"10.244.1.1"}));
+    store.replan(desired, events);
+    store.upsert_slice(slice("s", "b", {"10.244.1.1"}));
+    auto delta = store.replan(desired, events);
+    CHECK(delta.virtual_servers.size() == 2);
+    CHECK(desired.virtual_server(VsKey{ip("10.96.0.1"), kernel::Protocol::tcp, 80})->destinations.empty());
+    CHECK(desired.virtual_server(VsKey{ip("10.96.0.2"), kernel::Protocol::tcp, 80})->destinations.size() == 1);
+}

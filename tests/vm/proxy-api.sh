@@ -1,0 +1,43 @@
+#!/bin/sh
+# kipvs run against the test API server on the host (tests/vm/proxy-api-test
+# starts it and forwards 10.0.2.100:6443 to it): the static musl binary
+# resolves the server's name through /etc/hosts, completes a verified TLS
+# handshake (tls-server-name), lists and watches, programs the kernel, and a
+# change pushed by the host through a watch reaches the kernel and traffic.
+# shellcheck source=tests/vm/lib.sh
+. /test/lib.sh
+
+KIPVS=/test/kipvs
+CONFIG=/test/kipvs.yaml
+LOG=/tmp/kipvs.log
+
+echo "10.0.2.100 kube-api.test" >> /etc/hosts
+for n in 1 2 3; do check "backend$n" make_backend "backend$n" "$n"; done
+check "client netns" make_backend client 9 8080
+get() { $NS client busybox timeout 5 busybox wget -q -O - "$1" 2>/dev/null || echo ERROR; }
+wait_for() {
+    _deadline=$(($(date +%s) + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$_deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+check "kipvs run --once from the API server" sh -c "busybox timeout 60 $KIPVS run --once --config $CONFIG >$LOG 2>&1"
+sed 's/^/    | /' $LOG
+expect_eq "ipvsadm -S -n" "-A -t 10.96.0.10:80 -s rr
+-a -t 10.96.0.10:80 -r 10.200.1.2:80 -m -w 1
+-a -t 10.96.0.10:80 -r 10.200.2.2:80 -m -w 1" "$($IPVSADM -S -n)"
+got="$(get http://10.96.0.10/) $(get http://10.96.0.10/)"
+log "ClusterIP from the client: $got"
+expect_eq "both backends answer" "backend1 backend2" "$(printf '%s\n' $got | sort | tr '\n' ' ' | sed 's/ $//')"
+
+$KIPVS run --config $CONFIG >$LOG 2>&1 &
+pid=$!
+check "daemon's first sync" wait_for 30 grep -q 'first sync' $LOG
+echo "# ready for a change"
+check "the watched change reaches the kernel" wait_for 30 sh -c "$IPVSADM -S -n | grep -q -- '-r 10.200.3.2:80'"
+check "backend3 takes traffic" wait_for 10 sh -c "$NS client busybox timeout 5 busybox wget -q -O - http://10.96.0.10/ | grep -q backend3"
+kill -TERM $pid
+sed 's/^/    | /' $LOG
+finish
