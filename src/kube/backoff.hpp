@@ -7,13 +7,26 @@
 #include <cstdint>
 #include <random>
 
+#include <sys/random.h>
+
 namespace kipvs::kube {
+
+// A seed for jitter from getrandom(2): unlike std::random_device (libc++
+// opens /dev/urandom) it needs no device file, so kipvs runs in a minimal
+// image without /dev too. Jitter needs no cryptographic strength: the time
+// is the fallback.
+inline std::uint32_t jitter_seed() {
+    std::uint32_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed))
+        seed = static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return seed;
+}
 
 class Backoff {
 public:
     using Duration = std::chrono::milliseconds;
     Backoff(Duration initial = std::chrono::seconds(1), Duration cap = std::chrono::seconds(30))
-        : initial_(initial), cap_(cap), next_(initial), rng_(std::random_device{}()) {}
+        : initial_(initial), cap_(cap), next_(initial), rng_(jitter_seed()) {}
 
     Duration next() {
         Duration d = next_;

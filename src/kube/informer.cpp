@@ -67,7 +67,7 @@ struct Informer::State {
     ResourceSink& sink;
     InformerOptions options;
     Backoff backoff;
-    std::minstd_rand rng{std::random_device{}()};
+    std::minstd_rand rng{jitter_seed()};
     LineSplitter splitter;
     bool stopping = false;
     asio::steady_timer pause;

@@ -13,9 +13,17 @@ using kernel::IpvsOpKind;
 using kernel::RealServer;
 using kernel::VirtualServer;
 
+// What the reconciler remembers of a destination: only what it compares.
+// (A RealServer carries counters too; at 100,000 destinations the
+// difference is tens of megabytes.)
+struct KnownDest {
+    std::uint32_t weight = 1, upper_threshold = 0, lower_threshold = 0;
+    kernel::Forwarding forwarding = kernel::Forwarding::masquerade;
+};
+
 struct Reconciler::KnownVs {
     VirtualServer vs;
-    std::map<DestKey, RealServer> dests;
+    std::map<DestKey, KnownDest> dests;
 };
 
 namespace {
@@ -32,7 +40,20 @@ bool same_attributes(const VirtualServer& a, const VirtualServer& b) {
            full_mask(a) == full_mask(b) && a.pe_name == b.pe_name;
 }
 
-bool same_destination(const RealServer& a, const RealServer& b) {
+KnownDest known_dest(const RealServer& d) { return {d.weight, d.upper_threshold, d.lower_threshold, d.forwarding}; }
+
+RealServer real_server(const model::IpAddress& address, std::uint16_t port, const KnownDest& k) {
+    RealServer d;
+    d.address = address;
+    d.port = port;
+    d.weight = k.weight;
+    d.upper_threshold = k.upper_threshold;
+    d.lower_threshold = k.lower_threshold;
+    d.forwarding = k.forwarding;
+    return d;
+}
+
+bool same_destination(const RealServer& a, const KnownDest& b) {
     return a.weight == b.weight && a.forwarding == b.forwarding && a.upper_threshold == b.upper_threshold &&
            a.lower_threshold == b.lower_threshold;
 }
@@ -40,6 +61,8 @@ bool same_destination(const RealServer& a, const RealServer& b) {
 // Without connections to keep, a destination goes at once; UDP and SCTP
 // have no graceful termination in IPVS mode (PARITY.md §3.4).
 bool needs_draining(const VirtualServer& vs) { return vs.protocol == kernel::Protocol::tcp; }
+
+constexpr std::size_t execute_chunk = 4096;
 
 std::string vs_name(const VsKey& key) {
     std::string out(kernel::protocol_name(key.protocol));
@@ -113,7 +136,7 @@ void Reconciler::read_kernel() {
     for (auto& table : kernel_.ipvs.table()) {
         if (table.service.fwmark != 0) continue;  // never kube-proxy's
         KnownVs known{std::move(table.service), {}};
-        for (auto& d : table.destinations) known.dests.emplace(DestKey{d.address, d.port}, std::move(d));
+        for (const auto& d : table.destinations) known.dests.emplace(DestKey{d.address, d.port}, known_dest(d));
         known_.insert_or_assign(VsKey::of(known.vs), std::move(known));
     }
     bound_.clear();
@@ -232,14 +255,14 @@ void Reconciler::plan_vs(const VsKey& key, const kernel::ServiceTable* want, std
     for (const auto& [dk, d] : have.dests) {
         if (wanted.count(dk) != 0) continue;
         if (!needs_draining(vs)) {
-            ops.push_back(IpvsOp::remove(vs, d));
+            ops.push_back(IpvsOp::remove(vs, real_server(dk.first, dk.second, d)));
             continue;
         }
         if (draining_.count({key, dk}) == 0)
             draining_.emplace(std::pair{key, dk},
                               std::chrono::steady_clock::now() + options_.graceful_termination_timeout);
         if (d.weight != 0) {
-            RealServer quiet = d;
+            RealServer quiet = real_server(dk.first, dk.second, d);
             quiet.weight = 0;
             ops.push_back(IpvsOp::edit(vs, quiet));
         }
@@ -283,7 +306,7 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
             case IpvsOpKind::add_destination:
                 ++report.dest_added;
                 known_[key].dests.insert_or_assign(DestKey{op.destination->address, op.destination->port},
-                                                   *op.destination);
+                                                   known_dest(*op.destination));
                 break;
             case IpvsOpKind::edit_destination:
                 if (op.destination->weight == 0 && draining_.count({key, {op.destination->address, op.destination->port}}))
@@ -291,7 +314,7 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
                 else
                     ++report.dest_edited;
                 known_[key].dests.insert_or_assign(DestKey{op.destination->address, op.destination->port},
-                                                   *op.destination);
+                                                   known_dest(*op.destination));
                 break;
             case IpvsOpKind::delete_destination:
                 ++report.dest_deleted;
@@ -376,7 +399,15 @@ SyncReport Reconciler::full_sync(const DesiredState& desired) {
     std::set<VsKey> keys;
     for (const auto& k : desired.virtual_server_keys()) keys.insert(k);
     for (const auto& [k, v] : known_) keys.insert(k);
-    for (const auto& k : keys) plan_vs(k, desired.virtual_server(k), ops, to_reap);
+    // Sent in chunks, so that a first sync of 100,000 destinations does not
+    // hold every operation in memory at once.
+    for (const auto& k : keys) {
+        plan_vs(k, desired.virtual_server(k), ops, to_reap);
+        if (ops.size() >= execute_chunk) {
+            execute(std::move(ops), report);
+            ops.clear();
+        }
+    }
     execute(std::move(ops), report);
     auto now = std::chrono::steady_clock::now();
     for (const auto& k : to_reap) reap_vs(k, false, now, report);

@@ -72,6 +72,13 @@ JOURNAL_STREAM=8:1 "$kipvs" check --config "$tmp/typo.yaml" 2>"$tmp/journal.err"
 expect_text "$tmp/journal.err" "<3>" "journald lines carry syslog priorities"
 
 # Credentials written by the real kubectl.
+# The binary is static: nothing to load at run time (both toolchains link
+# with -static by default; the shipped one is musl).
+file "$kipvs" > /tmp/kipvs-cli.out
+expect_text /tmp/kipvs-cli.out "statically linked" "file reports a static binary"
+ldd "$kipvs" > /tmp/kipvs-cli.out 2>&1 || true
+expect_text /tmp/kipvs-cli.out "not a dynamic executable" "ldd reports not a dynamic executable"
+
 if command -v kubectl >/dev/null; then
     kc="$tmp/kubeconfig"
     kubectl config set-cluster k3s --server=https://127.0.0.1:6443 --certificate-authority="$src/tests/unit/data/ca.crt" --embed-certs=true --kubeconfig="$kc" >/dev/null

@@ -40,4 +40,33 @@ check "the watched change reaches the kernel" wait_for 30 sh -c "$IPVSADM -S -n 
 check "backend3 takes traffic" wait_for 10 sh -c "$NS client busybox timeout 5 busybox wget -q -O - http://10.96.0.10/ | grep -q backend3"
 kill -TERM $pid
 sed 's/^/    | /' $LOG
+
+# --- the static binary in an image with no libc, through musl's resolver -----
+root=/tmp/nolibc
+mkdir -p $root/bin $root/etc $root/test $root/tmp $root/proc
+cp /bin/busybox $root/bin/busybox
+cp $KIPVS $root/kipvs
+cp /test/kipvs.yaml $root/test/kipvs.yaml
+echo "10.0.2.100 kube-api.test" > $root/etc/hosts
+check "the image holds no libc and no loader" sh -c "! find $root -name 'ld-*' -o -name 'libc*' | grep -q ."
+plan_in_root() { chroot $root /kipvs --config /test/kipvs.yaml plan --format ipvsadm 2>/tmp/plan.err; }
+cp /test/kubeconfig $root/test/kubeconfig
+got=$(plan_in_root)
+expect_eq "plan in the libc-free image, name from /etc/hosts, verified TLS" "-A -t 10.96.0.10:80 -s rr
+-a -t 10.96.0.10:80 -r 10.200.1.2:80 -m -w 1
+-a -t 10.96.0.10:80 -r 10.200.3.2:80 -m -w 1" "$got"
+[ -n "$got" ] || sed 's/^/    | /' /tmp/plan.err
+
+# A DNS server in its own network namespace answers kube-dns.test.
+check "dns netns" make_backend dns 5
+$NS dns /test/dns-responder 10.200.5.2 kube-dns.test 10.0.2.100 &
+dns=$!
+echo "nameserver 10.200.5.2" > $root/etc/resolv.conf
+sed 's/kube-api.test/kube-dns.test/' /test/kubeconfig > $root/test/kubeconfig
+got=$(plan_in_root)
+expect_eq "plan in the libc-free image, name from DNS, verified TLS" "-A -t 10.96.0.10:80 -s rr
+-a -t 10.96.0.10:80 -r 10.200.1.2:80 -m -w 1
+-a -t 10.96.0.10:80 -r 10.200.3.2:80 -m -w 1" "$got"
+[ -n "$got" ] || sed 's/^/    | /' /tmp/plan.err
+kill $dns
 finish

@@ -73,6 +73,7 @@ expect_eq "KUBE-LOOP-BACK" "10.200.1.2,tcp:80,10.200.1.2
 check "jump rule PREROUTING -> KUBE-SERVICES" sh -c "iptables-save -t nat | grep -q -- '-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES'"
 check "KUBE-POSTROUTING masquerades marked traffic" sh -c "iptables-save -t nat | grep -q -- '-A KUBE-POSTROUTING .*-j MASQUERADE'"
 expect_eq "sysctl net.ipv4.vs.conntrack" 1 "$(cat /proc/sys/net/ipv4/vs/conntrack)"
+check "each sysctl change is logged with its old value" grep -q 'sysctl net/ipv4/vs/conntrack: 0 -> 1' $LOG
 expect_eq "sysctl net.ipv4.ip_forward" 1 "$(cat /proc/sys/net/ipv4/ip_forward)"
 
 # --- real traffic ----------------------------------------------------------
@@ -93,6 +94,7 @@ held=$!
 sleep 1
 check "kipvs run --once again" sh -c "$KIPVS run --once --config $CONFIG >$LOG 2>&1"
 wait $held
+check_not "sysctls already right: nothing logged" grep -q 'sysctl net/' $LOG
 check "a connection held across the restart is answered" grep -q '^backend' /tmp/held.out
 check "second run: no change" grep -q 'first sync (.*): virtual servers +0 ~0 -0, destinations +0 ~0 -0, set entries +0 -0, addresses +0 -0 in' $LOG ||
     sed 's/^/    | /' $LOG
@@ -119,6 +121,12 @@ log "after the edit: $got"
 expect_eq "the new backend takes traffic" "backend1 backend3" "$(distinct $got)"
 # Its earlier connections linger in TIME_WAIT, so it drains at weight 0.
 check "the removed backend drains at weight 0" sh -c "$IPVSADM -S -n | grep -q -- '-a -t 10.96.0.10:80 -r 10.200.2.2:80 -m -w 0'"
+
+# A new node address gets NodePorts without a restart (rtnetlink events).
+$IP addr add 10.200.1.100/24 dev backend1-h
+check "a new node address serves the NodePort" wait_for 10 sh -c "$IPVSADM -S -n | grep -q -- '-A -t 10.200.1.100:30080 -s rr'"
+$IP addr del 10.200.1.100/24 dev backend1-h
+check "a removed node address stops serving it" wait_for 10 sh -c "! $IPVSADM -S -n | grep -q -- '10.200.1.100:30080'"
 
 $IPVSADM -C
 iptables -t nat -D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
