@@ -10,6 +10,16 @@
 
 namespace kipvs::cli {
 
+kernel::SysctlInputs host_sysctl_inputs(const config::Config& config) {
+    utsname u{};
+    uname(&u);
+    kernel::SysctlInputs inputs;
+    inputs.kernel = kernel::parse_kernel_release(u.release).value_or(kernel::KernelVersion{});
+    inputs.strict_arp = config.ipvs.strict_arp;
+    inputs.overrides = config.kipvs.sysctls;
+    return inputs;
+}
+
 void report_networking(const config::Config& config, std::string& report, std::vector<std::string>& warnings) {
     for (auto family : {model::Family::v4, model::Family::v6}) {
         std::string label(model::family_name(family));
@@ -21,12 +31,7 @@ void report_networking(const config::Config& config, std::string& report, std::v
         }
     }
 
-    utsname u{};
-    uname(&u);
-    kernel::SysctlInputs inputs;
-    inputs.kernel = kernel::parse_kernel_release(u.release).value_or(kernel::KernelVersion{});
-    inputs.strict_arp = config.ipvs.strict_arp;
-    inputs.overrides = config.kipvs.sysctls;
+    kernel::SysctlInputs inputs = host_sysctl_inputs(config);
     kernel::ProcSysctls sysctls;
     report += "# sysctls kipvs sets:\n";
     for (const auto& s : kernel::desired_sysctls(inputs)) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/sysctl.hpp"
+
 namespace kipvs::config {
 struct Config;
 }
@@ -54,6 +56,9 @@ std::size_t load_configured_modules(const config::Config& config);
 // `kipvs check`'s modules section: the kernel release, then each module of
 // the set as loaded, built-in, loadable or missing (problems as warnings).
 void report_modules(const config::Config& config, std::string& report, std::vector<std::string>& warnings);
+// What decides the sysctls on this host: the running kernel's version and
+// the configuration (shared by `check` and `run`).
+kernel::SysctlInputs host_sysctl_inputs(const config::Config& config);
 // Which iptables backend and binaries kipvs would use, and the sysctls it would set.
 void report_networking(const config::Config& config, std::string& report, std::vector<std::string>& warnings);
 

@@ -133,12 +133,6 @@ public:
     }
 
 private:
-    static std::string node_name(const config::Config& config) {
-        if (!config.hostname_override.empty()) return config.hostname_override;
-        char host[256] = {};
-        gethostname(host, sizeof host - 1);
-        return host;
-    }
 
     // Without CAP_NET_ADMIN (or netlink at all) the plan is made without
     // node addresses: NodePort virtual servers are then left out.

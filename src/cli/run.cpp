@@ -3,7 +3,6 @@
 // it; a full sync every ipvs.syncPeriod repairs drift. SIGTERM leaves every
 // rule in place, as kube-proxy does: traffic keeps flowing while kipvs is
 // down. This is one of the few translation units with Asio in it.
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,11 +23,11 @@
 #include "cli/sources.hpp"
 #include "config/config_load.hpp"
 #include "error.hpp"
+#include "kernel/conntrack.hpp"
 #include "kernel/dry_run.hpp"
 #include "kernel/ipset_libipset.hpp"
 #include "kernel/iptables.hpp"
 #include "kernel/ipvs_netlink.hpp"
-#include "kernel/kernel_version.hpp"
 #include "kernel/link_netlink.hpp"
 #include "kernel/sysctl.hpp"
 #include "log/log.hpp"
@@ -64,6 +63,7 @@ struct Kernel {
     kernel::LibIpset ipset;
     kernel::NetlinkLinks links;
     std::map<model::Family, std::unique_ptr<kernel::ExecIptables>> iptables;
+    kernel::NetlinkConntrack conntrack;  // opens its socket on first use
     std::optional<kernel::DryRunIpvs> dry_ipvs;
     std::optional<kernel::DryRunIpset> dry_ipset;
     std::optional<kernel::DryRunLinks> dry_links;
@@ -73,7 +73,7 @@ struct Kernel {
         if (!dry_run) {
             std::map<model::Family, kernel::IptablesKernel*> rules;
             for (auto& [f, t] : iptables) rules[f] = t.get();
-            return {ipvs, ipset, links, rules};
+            return {ipvs, ipset, links, rules, &conntrack};
         }
         dry_ipvs.emplace(ipvs);
         dry_ipset.emplace(ipset);
@@ -90,15 +90,9 @@ struct Kernel {
 void prepare_host(const config::Config& config, bool dry_run) {
     if (dry_run) return;
     if (config.kipvs.modules.load) load_configured_modules(config);
-    utsname u{};
-    uname(&u);
-    kernel::SysctlInputs inputs;
-    inputs.kernel = kernel::parse_kernel_release(u.release).value_or(kernel::KernelVersion{});
-    inputs.strict_arp = config.ipvs.strict_arp;
-    inputs.overrides = config.kipvs.sysctls;
     kernel::ProcSysctls sysctls;
     // Each change is logged once, with the value it replaced.
-    for (const auto& change : kernel::ensure_sysctls(sysctls, kernel::desired_sysctls(inputs)))
+    for (const auto& change : kernel::ensure_sysctls(sysctls, kernel::desired_sysctls(host_sysctl_inputs(config))))
         log::info("sysctl " + change.name + ": " + change.old_value + " -> " + change.new_value);
 }
 
@@ -119,7 +113,7 @@ void set_ipvs_timeouts(const config::Config& config, kernel::IpvsKernel& ipvs) {
 class Daemon {
 public:
     Daemon(config::Config config, RunOptions options)
-        : config_(std::move(config)), options_(options), node_name_(node_name(config_)) {}
+        : config_(std::move(config)), options_(options), node_name_(cli::node_name(config_)) {}
 
     int run() {
         prepare_host(config_, options_.dry_run);
@@ -158,12 +152,6 @@ public:
     }
 
 private:
-    static std::string node_name(const config::Config& config) {
-        if (!config.hostname_override.empty()) return config.hostname_override;
-        char host[256] = {};
-        gethostname(host, sizeof host - 1);
-        return host;
-    }
 
     std::vector<model::Family> proxied_families() {
         std::vector<model::Family> families;

@@ -234,6 +234,13 @@ std::unique_ptr<Source> make_source(const config::Config& config, const std::str
     return std::make_unique<ApiSource>(std::move(credentials), node_name, executor, std::move(callbacks));
 }
 
+std::string node_name(const config::Config& config) {
+    if (!config.hostname_override.empty()) return config.hostname_override;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return host;
+}
+
 proxy::PlanOptions plan_options(const config::Config& config, const std::vector<model::Family>& families) {
     proxy::PlanOptions po;
     po.scheduler = config.ipvs.scheduler;

@@ -39,6 +39,9 @@ struct SourceCallbacks {
 std::unique_ptr<Source> make_source(const config::Config& config, const std::string& node_name,
                                     boost::asio::any_io_executor executor, SourceCallbacks callbacks);
 
+// This node's name: hostnameOverride, else the host name.
+std::string node_name(const config::Config& config);
+
 // What the configuration says to the planner and the reconciler, shared by
 // `run` and `plan` so the two compute the same state.
 proxy::PlanOptions plan_options(const config::Config& config, const std::vector<model::Family>& families);

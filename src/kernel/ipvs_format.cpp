@@ -98,22 +98,6 @@ std::string destination_line(const std::string& service, const RealServer& d) {
     return line + "\n";
 }
 
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
 
 std::string json_stats(const Stats64& s) {
     return "{\"conns\":" + std::to_string(s.conns) + ",\"in_packets\":" + std::to_string(s.in_packets) +
@@ -137,6 +121,23 @@ auto service_order(const VirtualServer& s) {
 }
 
 }  // namespace
+
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
 
 void sort_table(std::vector<ServiceTable>& table) {
     std::sort(table.begin(), table.end(), [](const ServiceTable& a, const ServiceTable& b) {

@@ -18,4 +18,7 @@ std::string format_ipvsadm(const std::vector<ServiceTable>& table);
 
 std::string format_json(const std::vector<ServiceTable>& table);
 
+// A JSON string literal, quotes and escapes included.
+std::string json_string(const std::string& text);
+
 }  // namespace kipvs::kernel

@@ -12,7 +12,7 @@ namespace kipvs::kernel::modules {
 
 // The set `kipvs modules load` and `kipvs run` bring up: `configured`
 // (kipvs.modules.names; when empty, config::default_module_names()), then
-// `dummy` for kube-ipvs0 and ip_vs_<scheduler> for each scheduler in use.
+// `dummy` for kube-ipvs0, `nf_conntrack_netlink` for flushing UDP flows, and ip_vs_<scheduler> for each scheduler in use.
 // Each entry may carry parameters ("ip_vs conn_tab_bits=18"); the first
 // entry for a module wins. Throws ConfigError for a malformed entry.
 std::vector<ModuleRequest> module_set(const std::vector<std::string>& configured,

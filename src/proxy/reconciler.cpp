@@ -86,6 +86,7 @@ void SyncReport::merge(const SyncReport& o) {
     bound += o.bound;
     unbound += o.unbound;
     rules_restored = rules_restored || o.rules_restored;
+    conntrack_flushed += o.conntrack_flushed;
     failures.insert(failures.end(), o.failures.begin(), o.failures.end());
 }
 
@@ -98,6 +99,11 @@ std::string SyncReport::summary() const {
     out += ", set entries +" + n(set_added) + " -" + n(set_deleted);
     out += ", addresses +" + n(bound) + " -" + n(unbound);
     if (rules_restored) out += ", rules restored";
+    if (conntrack_flushed > 0) {
+        out += ", ";
+        out += n(conntrack_flushed);
+        out += " UDP flows flushed";
+    }
     if (!failures.empty()) out += ", " + n(failures.size()) + " failed";
     return out;
 }
@@ -277,6 +283,7 @@ void Reconciler::plan_vs(const VsKey& key, const kernel::ServiceTable* want, std
 void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
     if (ops.empty()) return;
     auto results = kernel_.ipvs.apply(ops);
+    std::vector<const IpvsOp*> flush;
     for (std::size_t i = 0; i < ops.size(); ++i) {
         const IpvsOp& op = ops[i];
         const auto& r = results[i];
@@ -320,7 +327,32 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
                 ++report.dest_deleted;
                 known_[key].dests.erase(DestKey{op.destination->address, op.destination->port});
                 draining_.erase({key, {op.destination->address, op.destination->port}});
+                if (op.service.protocol == kernel::Protocol::udp) flush.push_back(&op);
                 break;
+        }
+    }
+    flush_udp_flows(flush, report);
+}
+
+// kube-proxy's conntrack cleanup (PARITY.md §3.4): a UDP client that keeps
+// its source port (a resolver) would otherwise go on to the deleted endpoint
+// until its conntrack entry times out. After the batch, so that no new flow
+// can reach the endpoint between the flush and the delete.
+void Reconciler::flush_udp_flows(const std::vector<const IpvsOp*>& deleted, SyncReport& report) {
+    if (kernel_.conntrack == nullptr) return;
+    for (const IpvsOp* op : deleted) {
+        const RealServer& d = *op->destination;
+        try {
+            report.conntrack_flushed +=
+                kernel_.conntrack->delete_udp_flows(op->service.address, op->service.port, d.address, d.port);
+        } catch (const Error& e) {
+            std::string failure = "flushing UDP flows of ";
+            failure += vs_name(VsKey::of(op->service));
+            failure += " to ";
+            failure += kernel::host_port(d.address, d.port);
+            failure += ": ";
+            failure += e.what();
+            report.failures.push_back(std::move(failure));
         }
     }
 }

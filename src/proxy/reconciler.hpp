@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/conntrack.hpp"
 #include "kernel/ipset.hpp"
 #include "kernel/ipset_sync.hpp"
 #include "kernel/iptables.hpp"
@@ -31,6 +32,9 @@ struct KernelHandles {
     kernel::LinkKernel& links;
     // One per proxied family; a family without one gets no rules.
     std::map<model::Family, kernel::IptablesKernel*> iptables;
+    // Stale UDP flows of deleted destinations are flushed through it; none
+    // (dry run, tests) flushes nothing.
+    kernel::ConntrackKernel* conntrack = nullptr;
 };
 
 struct ReconcilerOptions {
@@ -54,6 +58,7 @@ struct SyncReport {
     std::size_t set_added = 0, set_deleted = 0;
     std::size_t bound = 0, unbound = 0;
     bool rules_restored = false;
+    std::size_t conntrack_flushed = 0;  // UDP flows of deleted destinations
     std::vector<std::string> failures;  // each names the object and the kernel's reason
     std::size_t changes() const {
         return vs_added + vs_edited + vs_deleted + dest_added + dest_edited + dest_deleted + dest_quiesced +
@@ -99,6 +104,7 @@ private:
     void plan_vs(const VsKey& key, const kernel::ServiceTable* want, std::vector<kernel::IpvsOp>& ops,
                  std::vector<VsKey>& to_reap);
     void execute(std::vector<kernel::IpvsOp> ops, SyncReport& report);
+    void flush_udp_flows(const std::vector<const kernel::IpvsOp*>& deleted, SyncReport& report);
     void reap_vs(const VsKey& key, bool force_all, std::chrono::steady_clock::time_point now, SyncReport& report);
     bool ours(const VsKey& key) const;
     bool proxied(model::Family family) const;

@@ -138,23 +138,6 @@ std::string escaped(const std::string& quoted) {
     return out;
 }
 
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-    return out;
-}
 
 std::string rules_header(Family family) {
     std::string out = "# ";
@@ -359,7 +342,7 @@ std::string format_json(const StateView& view) {
     for (const auto& [spec, entries] : view.sets) {
         out += first ? "\n" : ",\n";
         first = false;
-        out += "{\"name\":" + json_string(spec.name) + ",\"type\":" + json_string(std::string(set_type_name(spec.type)));
+        out += "{\"name\":" + kernel::json_string(spec.name) + ",\"type\":" + kernel::json_string(std::string(set_type_name(spec.type)));
         if (spec.type == kernel::SetType::bitmap_port) {
             out += ",\"range\":\"0-65535\"";
         } else {
@@ -372,28 +355,28 @@ std::string format_json(const StateView& view) {
         for (const auto& entry : entries) {
             if (!first_entry) out += ',';
             first_entry = false;
-            out += json_string(entry);
+            out += kernel::json_string(entry);
         }
         out += "]}";
     }
     out += "],\n\"addresses\":[";
     for (std::size_t i = 0; i < view.addresses.size(); ++i) {
         if (i > 0) out += ',';
-        out += json_string(view.addresses[i].to_string());
+        out += kernel::json_string(view.addresses[i].to_string());
     }
     out += "],\n\"rules\":{";
     first = true;
     for (const auto& [family, rules] : view.rules) {
         if (!first) out += ',';
         first = false;
-        out += json_string(std::string(model::family_name(family)));
+        out += kernel::json_string(std::string(model::family_name(family)));
         out += ":[";
         std::istringstream lines(rules);
         bool first_line = true;
         for (std::string line; std::getline(lines, line);) {
             if (!first_line) out += ',';
             first_line = false;
-            out += json_string(line);
+            out += kernel::json_string(line);
         }
         out += ']';
     }

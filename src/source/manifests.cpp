@@ -390,8 +390,12 @@ private:
             return;
         }
         const json::object& object = doc.get_object();
-        std::string_view kind;
-        if (auto it = object.find("kind"); it != object.end() && it->value().is_string()) kind = it->value().get_string();
+        // A copy: a short string lives inside the object's table, which
+        // moving "items" out below may reallocate.
+        std::string kind_text;
+        if (auto it = object.find("kind"); it != object.end() && it->value().is_string())
+            kind_text = std::string(it->value().get_string());
+        std::string_view kind = kind_text;
         // "List" (kubectl get -o yaml) or "<Kind>List" (the API's list responses,
         // whose items carry no kind of their own).
         bool is_list = kind == "List" || (kind.size() > 4 && ends_with(kind, "List") && object.contains("items"));
@@ -400,7 +404,8 @@ private:
             return;
         }
         std::string item_kind(kind == "List" ? std::string_view() : kind.substr(0, kind.size() - 4));
-        json::value items = object.contains("items") ? std::move(doc.get_object()["items"]) : json::value(nullptr);
+        json::value items = nullptr;
+        if (auto it = doc.get_object().find("items"); it != doc.get_object().end()) items = std::move(it->value());
         if (items.is_null()) return;
         if (!items.is_array()) {
             std::string message = origin.where();

@@ -655,3 +655,10 @@ TEST_CASE("keeping never overrides or duplicates what loaded", "[manifests]") {
     CHECK(first.services.empty());
     CHECK(notes.empty());
 }
+
+TEST_CASE("a List whose items is a mapping is one error, not a crash", "[manifests]") {
+    auto objects = kipvs::source::parse_manifest_text("apiVersion: v1\nkind: List\nitems:\n  kiapind: \n", "list.yaml");
+    CHECK(objects.services.empty());
+    REQUIRE(objects.errors.size() == 1);
+    CHECK(objects.errors[0].find("items: expected an array") != std::string::npos);
+}

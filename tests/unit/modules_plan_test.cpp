@@ -128,13 +128,14 @@ TEST_CASE("module set: defaults, dummy, the scheduler; names replace the default
     auto set = module_set({}, {"rr"});
     std::vector<std::string> got;
     for (const auto& r : set) got.push_back(r.name);
-    CHECK(got == std::vector<std::string>{"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack", "dummy"});
+    CHECK(got == std::vector<std::string>{"ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack", "dummy", "nf_conntrack_netlink"});
     set = module_set({"ip_vs conn_tab_bits=18", "ip-vs", "nf_conntrack_ipv4"}, {"mh"});
-    REQUIRE(set.size() == 4);
+    REQUIRE(set.size() == 5);
     CHECK(set[0] == ModuleRequest{"ip_vs", "conn_tab_bits=18"});
     CHECK(set[1].name == "nf_conntrack_ipv4");
     CHECK(set[2].name == "dummy");
-    CHECK(set[3].name == "ip_vs_mh");
+    CHECK(set[3].name == "nf_conntrack_netlink");
+    CHECK(set[4].name == "ip_vs_mh");
     CHECK_THROWS_AS(module_set({" "}, {}), ConfigError);
 }
 

@@ -66,6 +66,15 @@ finish() {
     exit 1
 }
 
+# wait_for SECONDS CMD...: retries CMD every 0.2 s.
+wait_for() {
+    _deadline=$(($(date +%s) + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$_deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
 # module_loaded NAME: true if NAME is in /proc/modules.
 module_loaded() { grep -q "^$1 " /proc/modules; }
 

@@ -28,7 +28,7 @@ config_for() { # directory -> config path
     echo "/tmp/$(basename "$1").yaml"
 }
 default_set_loaded() { # label
-    for m in ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack dummy libcrc32c nf_defrag_ipv4 nf_defrag_ipv6; do
+    for m in ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack dummy nf_conntrack_netlink nfnetlink libcrc32c nf_defrag_ipv4 nf_defrag_ipv6; do
         check "$1: $m in /proc/modules" module_loaded $m
     done
     check "$1: a crc32c implementation (libcrc32c's softdep)" grep -qE '^crc32c_(generic|intel) ' /proc/modules

@@ -15,13 +15,6 @@ echo "10.0.2.100 kube-api.test" >> /etc/hosts
 for n in 1 2 3; do check "backend$n" make_backend "backend$n" "$n"; done
 check "client netns" make_backend client 9 8080
 get() { $NS client busybox timeout 5 busybox wget -q -O - "$1" 2>/dev/null || echo ERROR; }
-wait_for() {
-    _deadline=$(($(date +%s) + $1)); shift
-    until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$_deadline" ] || return 1
-        sleep 0.2
-    done
-}
 
 check "kipvs run --once from the API server" sh -c "busybox timeout 60 $KIPVS run --once --config $CONFIG >$LOG 2>&1"
 sed 's/^/    | /' $LOG

@@ -31,15 +31,6 @@ requests() {
 # distinct WORDS: the distinct words, sorted, space-separated.
 distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
-# wait_for SECONDS CMD...: retries CMD every 0.2 s.
-wait_for() {
-    _deadline=$(($(date +%s) + $1)); shift
-    until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$_deadline" ] || return 1
-        sleep 0.2
-    done
-}
-
 # --- one sync on a cold node -------------------------------------------------
 check "kipvs run --once" sh -c "$KIPVS run --once --config $CONFIG >$LOG 2>&1"
 sed 's/^/    | /' $LOG
