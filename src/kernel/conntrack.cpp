@@ -32,13 +32,6 @@ std::string join(const Parts&... parts) {
     return out;
 }
 
-std::string errno_text(int err) {
-    std::string out = std::strerror(err);
-    out += " (errno ";
-    out += std::to_string(err);
-    out += ')';
-    return out;
-}
 
 std::string flow_text(const ConntrackTuple& t) {
     std::string out = "udp ";
@@ -148,14 +141,6 @@ std::string unavailable_hint(int err) {
     return out;
 }
 
-void set_buffer(mnl_socket* s, int force_option, int option) {
-    int size = socket_buffer_bytes;
-    int fd = mnl_socket_get_fd(s);
-    // The FORCE variants exceed net.core.[rw]mem_max, with CAP_NET_ADMIN.
-    if (setsockopt(fd, SOL_SOCKET, force_option, &size, sizeof size) != 0)
-        setsockopt(fd, SOL_SOCKET, option, &size, sizeof size);
-}
-
 // Thrown inside a dump when the socket overran: the dump starts again.
 struct Overrun {};
 
@@ -196,26 +181,19 @@ std::optional<ConntrackFlow> decode_flow(const nlmsghdr* message) {
 
 }  // namespace conntrack_codec
 
-void NetlinkConntrack::SocketCloser::operator()(mnl_socket* s) const { mnl_socket_close(s); }
-
 NetlinkConntrack::NetlinkConntrack() = default;
 NetlinkConntrack::~NetlinkConntrack() = default;
 
 void NetlinkConntrack::open() {
     if (socket_) return;
-    std::unique_ptr<mnl_socket, SocketCloser> s(mnl_socket_open(NETLINK_NETFILTER));
-    if (!s) {
-        int err = errno;
-        if (unavailable(err)) throw Error(unavailable_hint(err));
-        throw Error(join("conntrack: cannot open a netfilter netlink socket: ", errno_text(err)));
+    MnlSocket s;
+    try {
+        s = open_netlink_socket(
+            {NETLINK_NETFILTER, "conntrack", "netfilter", socket_buffer_bytes, false, receive_timeout_seconds});
+    } catch (const NetlinkOpenError& e) {
+        if (unavailable(e.error)) throw Error(unavailable_hint(e.error));
+        throw;
     }
-    if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        throw Error(join("conntrack: cannot bind the netlink socket: ", errno_text(errno)));
-    set_buffer(s.get(), SO_RCVBUFFORCE, SO_RCVBUF);
-    int one = 1;
-    mnl_socket_setsockopt(s.get(), NETLINK_CAP_ACK, &one, sizeof one);
-    timeval timeout{receive_timeout_seconds, 0};
-    setsockopt(mnl_socket_get_fd(s.get()), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     port_id_ = mnl_socket_get_portid(s.get());
     receive_buffer_.resize(receive_buffer_size);
     socket_ = std::move(s);

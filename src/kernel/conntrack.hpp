@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "kernel/netlink_socket.hpp"
 #include "model/ip.hpp"
 
-struct mnl_socket;
 struct nlmsghdr;
 
 namespace kipvs::kernel {
@@ -82,14 +82,11 @@ public:
     std::size_t remove(const std::vector<ConntrackFlow>& flows);
 
 private:
-    struct SocketCloser {
-        void operator()(mnl_socket* s) const;
-    };
     void open();
     void send(const void* data, std::size_t length, const std::string& what);
     std::size_t receive(const std::string& what);
 
-    std::unique_ptr<mnl_socket, SocketCloser> socket_;
+    MnlSocket socket_;
     std::uint32_t port_id_ = 0;
     std::uint32_t seq_ = 0;
     std::vector<char> receive_buffer_;

@@ -23,37 +23,14 @@ constexpr int socket_buffer_bytes = 16 * 1024 * 1024;
 constexpr int dump_attempts = 5;
 constexpr int receive_timeout_seconds = 30;
 
-std::string errno_text(int err) { return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")"; }
-
-void set_buffer(mnl_socket* s, int force_option, int option) {
-    int size = socket_buffer_bytes;
-    int fd = mnl_socket_get_fd(s);
-    // The FORCE variants exceed net.core.[rw]mem_max, with CAP_NET_ADMIN.
-    if (setsockopt(fd, SOL_SOCKET, force_option, &size, sizeof size) != 0)
-        setsockopt(fd, SOL_SOCKET, option, &size, sizeof size);
-}
-
 // Thrown inside a dump when the socket overran: the dump starts again.
 struct Overrun {};
 
 }  // namespace
 
-void IpvsNetlink::SocketCloser::operator()(mnl_socket* s) const { mnl_socket_close(s); }
-
 IpvsNetlink::IpvsNetlink() : receive_buffer_(receive_buffer_size) {
-    socket_.reset(mnl_socket_open(NETLINK_GENERIC));
-    if (!socket_) throw Error("IPVS: cannot open a generic netlink socket: " + errno_text(errno));
-    if (mnl_socket_bind(socket_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        throw Error("IPVS: cannot bind the netlink socket: " + errno_text(errno));
+    socket_ = open_netlink_socket({NETLINK_GENERIC, "IPVS", "generic", socket_buffer_bytes, true, receive_timeout_seconds});
     port_id_ = mnl_socket_get_portid(socket_.get());
-    set_buffer(socket_.get(), SO_RCVBUFFORCE, SO_RCVBUF);
-    set_buffer(socket_.get(), SO_SNDBUFFORCE, SO_SNDBUF);
-    // Error ACKs without a copy of the request: they are matched by sequence number.
-    int one = 1;
-    mnl_socket_setsockopt(socket_.get(), NETLINK_CAP_ACK, &one, sizeof one);
-    // A reply the kernel never sends must become an error, not a hang.
-    timeval timeout{receive_timeout_seconds, 0};
-    setsockopt(mnl_socket_get_fd(socket_.get()), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     family_ = resolve_family();
 }
 

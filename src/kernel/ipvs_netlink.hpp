@@ -9,8 +9,7 @@
 
 #include "kernel/ipvs.hpp"
 #include "kernel/ipvs_codec.hpp"
-
-struct mnl_socket;
+#include "kernel/netlink_socket.hpp"
 
 namespace kipvs::kernel {
 
@@ -35,10 +34,6 @@ protected:
     std::vector<int> execute(const std::vector<IpvsOp>& ops) override;
 
 private:
-    struct SocketCloser {
-        void operator()(mnl_socket* s) const;
-    };
-
     // One request; returns the decoded replies (a dump's parts, or the one
     // answer of a get). Throws Error naming `what` and the errno.
     std::vector<ipvs_codec::IpvsMessage> request(std::uint8_t command, bool dump, const VirtualServer* service,
@@ -47,7 +42,7 @@ private:
     void send(const void* data, std::size_t length, const std::string& what);
     std::size_t receive(const std::string& what);
 
-    std::unique_ptr<mnl_socket, SocketCloser> socket_;
+    MnlSocket socket_;
     std::uint32_t port_id_ = 0;
     std::uint32_t seq_ = 0;
     std::uint16_t family_ = 0;
