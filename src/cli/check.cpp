@@ -1,21 +1,27 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cli/cli.hpp"
 #include "config/config_load.hpp"
+#include "config/duration.hpp"
 #include "config/kubeconfig.hpp"
 #include "error.hpp"
 #include "log/log.hpp"
+#include "proxy/state_view.hpp"
 
 namespace kipvs::cli {
 namespace {
 
 struct CheckOptions {
     bool strict = false;
+    bool offline = false;
+    std::chrono::seconds wait{10};
     std::string context;
 };
 
@@ -30,6 +36,13 @@ CheckOptions parse_check_options(config::Config& config, const std::vector<std::
             options.context = rest[++i];
         } else if (a.rfind("--context=", 0) == 0) {
             options.context = a.substr(10);
+        } else if (a == "--offline") {
+            options.offline = true;
+        } else if ((a == "--wait" && i + 1 < rest.size()) || a.rfind("--wait=", 0) == 0) {
+            std::string value = a == "--wait" ? rest[++i] : a.substr(7);
+            auto parsed = config::parse_duration(value);
+            if (!parsed.value) throw ConfigError("check: --wait " + value + ": " + parsed.problem);
+            options.wait = std::chrono::ceil<std::chrono::seconds>(*parsed.value);
         } else {
             throw ConfigError("check: unexpected argument \"" + a + "\"; see kipvs check --help");
         }
@@ -52,6 +65,49 @@ bool kube_proxy_running() {
     return found;
 }
 
+// Lists of changes longer than this are cut: a node that has never run
+// kipvs would otherwise print its whole state.
+constexpr std::size_t max_diff_lines = 200;
+
+// The API server's reachability and what `kipvs run` would change on this
+// node: the planned state diffed against what the kernel holds.
+void report_pending_changes(const config::Config& config, std::chrono::seconds wait, std::string& report,
+                            std::vector<std::string>& warnings) {
+    PlannedState planned;
+    try {
+        planned = plan_for_check(config, wait);
+    } catch (const Error& e) {
+        warnings.push_back(std::string("sources: ") + e.what() + "; what kipvs run would change is not shown");
+        return;
+    }
+    report += "# sources: " + planned.source + ": listed " + std::to_string(planned.services) + " service(s), " +
+              std::to_string(planned.endpoints) + " endpoint(s)\n";
+    std::string held;
+    try {
+        held = proxy::format_save(read_kernel_view(config));
+    } catch (const Error& e) {
+        warnings.push_back(std::string("reading the kernel's IPVS-mode state: ") + e.what() +
+                           "; what kipvs run would change is not shown");
+        return;
+    }
+    std::string diff = proxy::diff_lines(held, planned.save);
+    if (diff.empty()) {
+        report += "# kipvs run would change nothing: the kernel holds the planned state\n";
+        return;
+    }
+    std::istringstream lines(diff);
+    std::size_t shown = 0, total = 0;
+    std::string body;
+    for (std::string line; std::getline(lines, line); ++total)
+        if (shown < max_diff_lines) {
+            body += "#   " + line + "\n";
+            ++shown;
+        }
+    report += "# kipvs run would change " + std::to_string(total) + " line(s) of the state (- removed, + added):\n";
+    report += body;
+    if (total > shown) report += "#   … and " + std::to_string(total - shown) + " more\n";
+}
+
 }  // namespace
 
 int run_check(const GlobalOptions& global, const std::vector<std::string>& args) {
@@ -69,6 +125,7 @@ int run_check(const GlobalOptions& global, const std::vector<std::string>& args)
     if (options.context.empty()) options.context = config.kipvs.context;
 
     std::string report;
+    bool has_kubeconfig = false;
     if (!config.kipvs.manifests.empty()) {
         report += "# sources: static manifests in " + config.kipvs.manifests + " (no API server is contacted)\n";
     } else {
@@ -80,6 +137,7 @@ int run_check(const GlobalOptions& global, const std::vector<std::string>& args)
             warnings.push_back("no kubeconfig found (searched " + list +
                                "); set clientConnection.kubeconfig or kipvs.manifests");
         } else {
+            has_kubeconfig = true;
             auto creds = config::load_kubeconfig(location->path, options.context, config.kipvs.allow_plain_http);
             report += "# kubeconfig: " + creds.file + " (" + location->reason + ")\n";
             report += "#   context " + creds.context + ", cluster " + creds.cluster + ", user " +
@@ -96,6 +154,11 @@ int run_check(const GlobalOptions& global, const std::vector<std::string>& args)
     }
     report_modules(config, report, warnings);
     report_networking(config, report, warnings);
+    if (!options.offline && (!config.kipvs.manifests.empty() || !options.context.empty() || has_kubeconfig)) {
+        config::Config planned = config;
+        planned.kipvs.context = options.context;
+        report_pending_changes(planned, options.wait, report, warnings);
+    }
     if (kube_proxy_running())
         warnings.push_back("a kube-proxy process is running: kipvs and kube-proxy must not program one node together");
 

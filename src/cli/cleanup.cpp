@@ -1,5 +1,7 @@
-// `kipvs cleanup`: what IPVS mode created goes, everything else stays.
+// `kipvs cleanup`: what IPVS mode created goes, everything else stays;
+// `--from iptables|nftables` also what kube-proxy's other modes left.
 #include <cstdio>
+#include <set>
 
 #include "cli/cli.hpp"
 #include "config/config_load.hpp"
@@ -8,19 +10,88 @@
 #include "kernel/iptables.hpp"
 #include "kernel/ipvs_netlink.hpp"
 #include "kernel/link_netlink.hpp"
+#include "kernel/process.hpp"
 #include "log/log.hpp"
 #include "proxy/cleanup.hpp"
 
 namespace kipvs::cli {
+namespace {
+
+// kube-proxy's iptables mode may have written to either backend and either
+// family: every iptables-save found is read whole (no -t, which would make
+// the legacy backend load table modules a node does not use).
+void cleanup_iptables_mode(proxy::CleanupReport& report) {
+    std::set<std::string> seen;
+    for (auto family : {model::Family::v4, model::Family::v6}) {
+        for (const char* backend : {"legacy", "nft"}) {
+            kernel::IptablesTools tools;
+            try {
+                tools = kernel::find_iptables(family, backend);
+            } catch (const Error&) {
+                continue;  // this backend is not installed
+            }
+            if (!seen.insert(tools.save).second) continue;
+            std::string label = std::string(model::family_name(family)) + " " + tools.backend;
+            try {
+                auto saved = kernel::run_process({tools.save});
+                if (saved.exit_code != 0) throw Error(tools.save + " failed: " + saved.err);
+                auto plan = proxy::iptables_mode_cleanup(saved.out);
+                if (!plan.payload.empty()) kernel::ExecIptables(tools).restore(plan.payload);
+                for (const auto& r : plan.removed) report.removed.push_back(label + " " + r);
+                for (const auto& k : plan.kept) report.kept.push_back(label + " " + k);
+            } catch (const Error& e) {
+                report.failures.push_back(label + " iptables mode's rules: " + e.what());
+            }
+        }
+    }
+}
+
+// kube-proxy's nftables mode: its two tables, through the nft program
+// (kipvs links no libnftables).
+void cleanup_nftables_mode(proxy::CleanupReport& report) {
+    kernel::ProcessResult listed;
+    try {
+        listed = kernel::run_process({"nft", "list", "tables"});
+    } catch (const Error& e) {
+        report.failures.push_back(std::string("nftables mode's tables (ip/ip6 kube-proxy) not checked: ") + e.what() +
+                                  "; install nftables, or delete them with `nft delete table ip kube-proxy` and "
+                                  "`nft delete table ip6 kube-proxy`");
+        return;
+    }
+    if (listed.exit_code != 0) {
+        report.failures.push_back("nft list tables failed: " + listed.err);
+        return;
+    }
+    for (const auto& table : proxy::nftables_mode_tables(listed.out)) {
+        std::vector<std::string> argv{"nft", "delete", "table"};
+        argv.push_back(table.substr(0, table.find(' ')));
+        argv.push_back(table.substr(table.find(' ') + 1));
+        auto deleted = kernel::run_process(argv);
+        if (deleted.exit_code == 0) report.removed.push_back("nftables table " + table);
+        else report.failures.push_back("nft delete table " + table + ": " + deleted.err);
+    }
+}
+
+}  // namespace
 
 int run_cleanup(const GlobalOptions& global, const std::vector<std::string>& args) {
     config::Config config = load_run_config(global);
+    bool from_iptables = false, from_nftables = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--from" || args[i].rfind("--from=", 0) == 0)
-            throw ConfigError("cleanup: --from (kube-proxy's iptables or nftables leftovers) is not available in this "
-                              "build yet; without it, cleanup removes what IPVS mode created");
-        throw ConfigError("cleanup: unexpected argument \"" + args[i] + "\"; see kipvs cleanup --help");
+        std::string from;
+        if (args[i] == "--from" && i + 1 < args.size()) from = args[++i];
+        else if (args[i].rfind("--from=", 0) == 0) from = args[i].substr(7);
+        else if (args[i] == "--from") throw ConfigError("cleanup: --from needs a mode: iptables or nftables");
+        else throw ConfigError("cleanup: unexpected argument \"" + args[i] + "\"; see kipvs cleanup --help");
+        if (from == "iptables") from_iptables = true;
+        else if (from == "nftables") from_nftables = true;
+        else throw ConfigError("cleanup: --from \"" + from + "\": kube-proxy's other modes are iptables and nftables");
     }
+    proxy::CleanupReport other;
+    // First: iptables mode's jumps into chains IPVS mode shares (KUBE-SERVICES…)
+    // would otherwise keep IPVS mode's cleanup from deleting them.
+    if (from_iptables) cleanup_iptables_mode(other);
+    if (from_nftables) cleanup_nftables_mode(other);
 
     std::map<model::Family, std::unique_ptr<kernel::ExecIptables>> owned;
     std::map<model::Family, kernel::IptablesKernel*> iptables;
@@ -63,6 +134,9 @@ int run_cleanup(const GlobalOptions& global, const std::vector<std::string>& arg
         } none;
         report = proxy::cleanup(none, ipset, links, iptables, options);
     }
+    report.removed.insert(report.removed.begin(), other.removed.begin(), other.removed.end());
+    report.kept.insert(report.kept.begin(), other.kept.begin(), other.kept.end());
+    report.failures.insert(report.failures.begin(), other.failures.begin(), other.failures.end());
     for (const auto& r : report.removed) std::printf("removed %s\n", r.c_str());
     for (const auto& k : report.kept) std::printf("kept %s\n", k.c_str());
     std::fflush(stdout);

@@ -1,5 +1,6 @@
 #pragma once
 // The command line: verbs, their options and their exit codes.
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -8,6 +9,9 @@
 
 namespace kipvs::config {
 struct Config;
+}
+namespace kipvs::proxy {
+struct StateView;
 }
 
 namespace kipvs::cli {
@@ -48,6 +52,21 @@ config::Config load_run_config(const GlobalOptions& global);
 
 int run_run(const GlobalOptions&, const std::vector<std::string>& args);
 int run_plan(const GlobalOptions&, const std::vector<std::string>& args);
+
+// For `kipvs check`: what `kipvs run` would program, in plan's save format,
+// from the sources' first complete list. Throws kipvs::Error naming the
+// source when that list does not come within `within`.
+struct PlannedState {
+    std::string save;
+    std::string source;
+    std::size_t services = 0;
+    std::size_t endpoints = 0;
+};
+PlannedState plan_for_check(const config::Config& config, std::chrono::seconds within);
+
+// What the kernel holds of IPVS mode (shared by `dump` and `check`); families
+// whose iptables cannot be found are left out with a warning.
+proxy::StateView read_kernel_view(const config::Config& config);
 
 // Loads kipvs.modules (or the default set) as `kipvs run` does at start,
 // logging one line per module; returns how many failed.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -37,6 +38,10 @@ using Clock = std::chrono::steady_clock;
 struct PlanFlags {
     std::string format = "save";
     bool follow = false;
+    // `kipvs check` gives the sources a bounded time for their first list
+    // and keeps the text instead of printing it.
+    std::optional<Clock::duration> first_list_within;
+    std::string* capture = nullptr;
 };
 
 // Source changes closer together than this are printed as one.
@@ -122,7 +127,8 @@ public:
                 try {
                     std::rethrow_exception(e);
                 } catch (const std::exception& x) {
-                    log::error(std::string("plan: ") + x.what());
+                    failure_ = x.what();
+                    if (!flags_.capture) log::error("plan: " + failure_);
                     failed_ = true;
                 }
             }
@@ -131,6 +137,11 @@ public:
         io_.run();
         return failed_ ? exit_failure : exit_ok;
     }
+
+    std::size_t service_count() const { return store_.service_count(); }
+    std::size_t endpoint_count() const { return store_.endpoint_count(); }
+    std::string source_description() const { return source_ ? source_->describe() : std::string(); }
+    const std::string& failure() const { return failure_; }
 
 private:
 
@@ -186,16 +197,29 @@ private:
     }
 
     asio::awaitable<void> loop() {
+        const auto give_up = flags_.first_list_within ? Clock::now() + *flags_.first_list_within
+                                                      : Clock::time_point::max();
         while (!source_->synced()) {
-            co_await wait(Clock::now() + std::chrono::seconds(30));
+            if (Clock::now() >= give_up)
+                throw Error("no complete list of Services and EndpointSlices from " + source_->describe() +
+                            " within " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                               *flags_.first_list_within).count()) +
+                            " s");
+            co_await wait(std::min(Clock::now() + std::chrono::seconds(30), give_up));
             if (stopping_) co_return;
-            if (!source_->synced()) log::info("waiting for the first complete list of Services and EndpointSlices");
+            if (!source_->synced() && !flags_.capture)
+                log::info("waiting for the first complete list of Services and EndpointSlices");
         }
         refresh_node_facts();
         node_changed_ = false;
         pending_ = false;
         replan();
         std::string shown = render(proxy::view_of(desired_, options_));
+        if (flags_.capture) {
+            *flags_.capture = std::move(shown);
+            co_return;
+        }
         if (!print(shown)) throw Error("writing to stdout failed");
         if (!flags_.follow) co_return;
 
@@ -245,9 +269,24 @@ private:
     bool warned_addresses_ = false;
     bool stopping_ = false;
     bool failed_ = false;
+    std::string failure_;
 };
 
 }  // namespace
+
+PlannedState plan_for_check(const config::Config& config, std::chrono::seconds within) {
+    PlannedState planned;
+    PlanFlags flags;
+    flags.first_list_within = within;
+    flags.capture = &planned.save;
+    Planner planner(config, std::move(flags));
+    planned.source = planner.source_description();
+    if (planner.run() != exit_ok) throw Error(planner.failure());
+    planned.source = planner.source_description();
+    planned.services = planner.service_count();
+    planned.endpoints = planner.endpoint_count();
+    return planned;
+}
 
 int run_plan(const GlobalOptions& global, const std::vector<std::string>& args) {
     config::Config config = load_run_config(global);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/cli.hpp"
+#include "error.hpp"
 
 namespace kipvs::cli {
 
@@ -14,6 +15,10 @@ int run_run(const GlobalOptions&, const std::vector<std::string>&) {
 int run_plan(const GlobalOptions&, const std::vector<std::string>&) {
     std::fputs("kipvs plan: not available in this build (no watch client)\n", stderr);
     return exit_unavailable;
+}
+
+PlannedState plan_for_check(const config::Config&, std::chrono::seconds) {
+    throw Error("planning is not available in this build (no watch client)");
 }
 
 }  // namespace kipvs::cli

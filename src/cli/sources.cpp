@@ -193,6 +193,10 @@ public:
     bool synced() const override { return synced_services_ && synced_slices_; }
     const model::Node* node() const override { return node_ ? &*node_ : nullptr; }
     std::string describe() const override { return "API server " + credentials_.server.to_string(); }
+    unsigned long failed_requests() const override {
+        return (services_ ? services_->stats().errors : 0) + (slices_ ? slices_->stats().errors : 0) +
+               (nodes_ ? nodes_->stats().errors : 0);
+    }
 
 private:
     void notify_synced() {

@@ -30,6 +30,9 @@ public:
     virtual const model::Node* node() const = 0;
     // "API server https://…" or "manifests in /etc/kipvs/manifests"
     virtual std::string describe() const = 0;
+    // Requests to the API server that failed since start (none for
+    // manifests): the connectivity `kipvs run` reports to systemd.
+    virtual unsigned long failed_requests() const { return 0; }
 };
 
 struct SourceCallbacks {

@@ -27,12 +27,17 @@ const std::vector<Verb>& verbs() {
          "  --metrics-bind-address, --masquerade-all\n",
          run_run},
         {"check", "validate the configuration and credentials, report on the host",
-         "Usage: kipvs check [--strict] [--context NAME] [kube-proxy flags]\n\n"
+         "Usage: kipvs check [--strict] [--context NAME] [--offline] [--wait DURATION]\n"
+         "                   [kube-proxy flags]\n\n"
          "Validates the configuration file and the kubeconfig, prints the effective\n"
-         "configuration (defaults filled in) and reports host facts as warnings.\n"
+         "configuration (defaults filled in) and reports host facts as warnings. Then\n"
+         "lists the sources (API server or kipvs.manifests) once and shows what\n"
+         "`kipvs run` would change in the kernel (the plan diffed against `kipvs dump`).\n"
          "Exits 2 for an error in a file it reads; host facts fail it only with --strict.\n"
          "  --strict          warnings make the check fail (exit 1)\n"
-         "  --context NAME    kubeconfig context to use instead of current-context\n",
+         "  --context NAME    kubeconfig context to use instead of current-context\n"
+         "  --offline         contact no API server and read no kernel state\n"
+         "  --wait DURATION   how long the sources get for their first list (default 10s)\n",
          run_check},
         {"plan", "print the desired kernel state computed from the sources",
          "Usage: kipvs plan [--format save|ipvsadm|json] [--follow] [kube-proxy flags]\n\n"
@@ -62,11 +67,15 @@ const std::vector<Verb>& verbs() {
          "A family whose iptables is not installed is left out with a warning.\n",
          run_dump},
         {"cleanup", "remove what IPVS mode created, and nothing else",
-         "Usage: kipvs cleanup\n\n"
+         "Usage: kipvs cleanup [--from iptables|nftables]...\n\n"
          "Removes the virtual servers on kube-ipvs0's addresses and the NodePorts on node\n"
          "addresses (30000-32767), never one inside ipvs.excludeCIDRs or on any other\n"
          "address; kipvs's jump rules and chains (IPv4 and IPv6); the KUBE-* and KUBE-6-*\n"
-         "sets; kube-ipvs0. Prints one line per object removed or kept.\n",
+         "sets; kube-ipvs0. Prints one line per object removed or kept.\n\n"
+         "  --from iptables    also kube-proxy iptables mode's chains (KUBE-SERVICES,\n"
+         "                     KUBE-SVC-*, KUBE-SEP-*, ...) and the jumps to them, IPv4\n"
+         "                     and IPv6, legacy and nft backends; kubelet's chains stay\n"
+         "  --from nftables    also nftables mode's tables ip/ip6 kube-proxy (needs nft)\n",
          run_cleanup},
         {"modules", "load the IPVS kernel modules",
          "Usage: kipvs modules load [NAME...]\n\n"

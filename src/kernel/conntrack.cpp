@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "error.hpp"
 
@@ -337,6 +338,31 @@ std::size_t NetlinkConntrack::delete_udp_flows(const model::IpAddress& service_a
             stale.push_back(std::move(flow));
     }
     return remove(stale);
+}
+
+std::vector<ConntrackFlow> udp_flows_to(const std::vector<ConntrackFlow>& flows,
+                                        const std::vector<model::HostPort>& services) {
+    // A table of 100k entries against a batch of deleted services: one
+    // lookup per entry, not one per entry and service.
+    std::set<std::pair<model::IpAddress, std::uint16_t>> wanted;
+    for (const auto& s : services) wanted.emplace(s.address, s.port);
+    std::vector<ConntrackFlow> out;
+    for (const auto& flow : flows) {
+        if (flow.original.protocol != IPPROTO_UDP) continue;
+        if (wanted.count({flow.original.destination, flow.original.destination_port}) != 0) out.push_back(flow);
+    }
+    return out;
+}
+
+std::size_t NetlinkConntrack::delete_udp_service_flows(const std::vector<model::HostPort>& services) {
+    std::size_t deleted = 0;
+    for (auto family : {model::Family::v4, model::Family::v6}) {
+        std::vector<model::HostPort> of_family;
+        for (const auto& s : services)
+            if (s.address.family == family) of_family.push_back(s);
+        if (!of_family.empty()) deleted += remove(udp_flows_to(dump(family), of_family));
+    }
+    return deleted;
 }
 
 }  // namespace kipvs::kernel

@@ -27,6 +27,13 @@ public:
     // meanwhile is not an error. Throws Error with context on a netlink failure.
     virtual std::size_t delete_udp_flows(const model::IpAddress& service_address, std::uint16_t service_port,
                                          const model::IpAddress& endpoint, std::uint16_t endpoint_port) = 0;
+    // Deletes the UDP entries whose original destination is one of
+    // `services` (VIP:port or node address:NodePort), whatever endpoint they
+    // went to: what a deleted UDP virtual server leaves behind. kube-proxy
+    // deletes the flows whose reply source is not a serving endpoint; a
+    // service that is gone has none. One table read per family for the
+    // whole batch. Returns how many were deleted; throws as above.
+    virtual std::size_t delete_udp_service_flows(const std::vector<model::HostPort>& services) = 0;
 };
 
 // One direction of a conntrack entry.
@@ -42,6 +49,11 @@ struct ConntrackFlow {
     std::uint16_t zone = 0;
     bool operator==(const ConntrackFlow&) const = default;
 };
+
+// The UDP flows of `flows` whose original destination is one of `services`
+// (the selection delete_udp_service_flows makes, shared with the fake).
+std::vector<ConntrackFlow> udp_flows_to(const std::vector<ConntrackFlow>& flows,
+                                        const std::vector<model::HostPort>& services);
 
 // ctnetlink messages as values (the codec half of NetlinkConntrack, tested
 // without a kernel).
@@ -74,6 +86,7 @@ public:
 
     std::size_t delete_udp_flows(const model::IpAddress& service_address, std::uint16_t service_port,
                                  const model::IpAddress& endpoint, std::uint16_t endpoint_port) override;
+    std::size_t delete_udp_service_flows(const std::vector<model::HostPort>& services) override;
 
     // Every entry of one family's table.
     std::vector<ConntrackFlow> dump(model::Family family);

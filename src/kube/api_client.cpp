@@ -18,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -109,6 +110,27 @@ std::string status_message(const std::string& body) {
     return body.substr(start + 1, std::min<std::size_t>(end - start - 1, 300));
 }
 
+// A certificate alert from the server can only be about our certificate, and
+// OpenSSL's words for it ("tlsv1 alert unknown ca") do not say that: name the
+// kubeconfig to fix. Under TLS 1.3 the alert comes after our side of the
+// handshake is done (start() looks for it when the request write fails).
+std::string client_certificate_hint(const boost::system::error_code& ec, const config::KubeCredentials& c) {
+    if (ec.category() != asio::error::get_ssl_category()) return {};
+    switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+        case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+        case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+        case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: break;
+        default: return {};
+    }
+    if (c.client_cert_pem.empty()) return "; the API server requires a client certificate and " + c.file + " gives none";
+    return "; the API server refused the client certificate from " + c.file +
+           " (not signed by a CA it trusts, expired or revoked)";
+}
+
 std::chrono::seconds retry_after(std::string_view value) {
     unsigned long s = 0;
     for (char c : value) {
@@ -176,6 +198,7 @@ struct ApiClient::Impl {
             long verify = SSL_get_verify_result(stream->native_handle());
             if (verify != X509_V_OK) what += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
         }
+        what += client_certificate_hint(ec, creds);
         close();
         throw NetworkError(std::string(step_name(step)) + " " + url + ": " + what);
     }
@@ -249,12 +272,27 @@ struct ApiClient::Impl {
             }
             req.keep_alive(true);
             boost::system::error_code ec;
-            fault(ClientStep::write);
+            ClientStep step = ClientStep::write;  // the step a failure is reported at
+            fault(step);
             beast::get_lowest_layer(*stream).expires_after(options.request_timeout);
             co_await http::async_write(*stream, req, asio::redirect_error(use_awaitable, ec));
             if (!ec) {
-                fault(ClientStep::read_header);
+                step = ClientStep::read_header;
+                fault(step);
                 co_await http::async_read_header(*stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+            } else if (fresh && ec != beast::error::timeout && !cancelled) {
+                // Under TLS 1.3 a server refusing our client certificate sends
+                // its alert after our side of the handshake is done and resets
+                // the connection, so the request write fails with a bare
+                // "connection reset"; the alert is still there to be read.
+                boost::system::error_code alert;
+                std::array<char, 64> scratch;
+                beast::get_lowest_layer(*stream).expires_after(std::chrono::milliseconds(200));
+                co_await stream->async_read_some(asio::buffer(scratch), asio::redirect_error(use_awaitable, alert));
+                if (alert.category() == asio::error::get_ssl_category()) {
+                    ec = alert;
+                    step = ClientStep::read_header;
+                }
             }
             // A kept-alive connection the server has closed meanwhile fails on
             // first use: retry once on a fresh connection before reporting.
@@ -262,7 +300,7 @@ struct ApiClient::Impl {
                 close();
                 continue;
             }
-            if (ec) fail(ClientStep::read_header, ec);
+            if (ec) fail(step, ec);
             co_return;
         }
     }

@@ -1,5 +1,8 @@
 #include "log/log.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -10,8 +13,15 @@
 namespace kipvs::log {
 namespace {
 
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat st {};
+    if (!stream || ::fstat(STDERR_FILENO, &st) != 0) return false;
+    return is_journal_stream(stream, st.st_dev, st.st_ino);
+}
+
 std::atomic<Level> current_level{Level::info};
-std::atomic<bool> journal_prefixes{std::getenv("JOURNAL_STREAM") != nullptr};
+std::atomic<bool> journal_prefixes{stderr_is_journal()};
 std::mutex write_mutex;
 
 }  // namespace
@@ -37,6 +47,10 @@ std::string_view level_name(Level level) {
 void set_level(Level level) { current_level = level; }
 Level level() { return current_level; }
 void set_journal_prefixes(bool enabled) { journal_prefixes = enabled; }
+
+bool is_journal_stream(std::string_view journal_stream, unsigned long long device, unsigned long long inode) {
+    return journal_stream == std::to_string(device) + ":" + std::to_string(inode);
+}
 
 std::string format_line(Level level, std::string_view message, bool journal_prefix,
                         long long unix_millis) {

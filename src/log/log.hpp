@@ -1,7 +1,7 @@
 #pragma once
 // One log format for every line kipvs writes to stderr:
 //   2026-11-23T14:08:13.123Z info    message
-// Under systemd (JOURNAL_STREAM set) each line starts with its syslog
+// Under systemd (JOURNAL_STREAM naming stderr) each line starts with its syslog
 // priority, e.g. "<6>", so journald keeps the level.
 #include <optional>
 #include <string>
@@ -18,6 +18,10 @@ void set_level(Level level);
 Level level();
 // Decided once at start from the environment; tests may override it.
 void set_journal_prefixes(bool enabled);
+// Whether $JOURNAL_STREAM ("device:inode", set by systemd) names the file
+// with this device and inode, i.e. stderr still goes to the journal and was
+// not redirected by whoever started kipvs.
+bool is_journal_stream(std::string_view journal_stream, unsigned long long device, unsigned long long inode);
 
 void write(Level level, std::string_view message);
 inline void error(std::string_view m) { write(Level::error, m); }

@@ -57,7 +57,7 @@ Delta DesiredState::set_service(const std::string& key, ServicePlan plan) {
 
     // Virtual servers: every key the old or new plan names is reconciled
     // when its table differs (or its owner changes).
-    std::map<VsKey, const kernel::ServiceTable*> before, after;
+    std::map<VsKey, const PlannedVirtualServer*> before, after;
     for (const auto& t : old.virtual_servers) before.emplace(VsKey::of(t.service), &t);
     for (const auto& t : plan.virtual_servers) after.emplace(VsKey::of(t.service), &t);
     for (const auto& [k, t] : before) {
@@ -110,7 +110,7 @@ Delta DesiredState::set_service(const std::string& key, ServicePlan plan) {
     return delta;
 }
 
-const kernel::ServiceTable* DesiredState::virtual_server(const VsKey& key) const {
+const PlannedVirtualServer* DesiredState::virtual_server(const VsKey& key) const {
     auto owners = vs_owners_.find(key);
     if (owners == vs_owners_.end() || owners->second.empty()) return nullptr;
     const ServicePlan& plan = plans_.at(*owners->second.begin());

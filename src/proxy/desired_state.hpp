@@ -50,7 +50,7 @@ public:
     // The virtual server wanted under this key, or null. When two services
     // claim one key, the first by service key wins (and the other is told
     // in its events at planning time by the caller).
-    const kernel::ServiceTable* virtual_server(const VsKey& key) const;
+    const PlannedVirtualServer* virtual_server(const VsKey& key) const;
     std::vector<VsKey> virtual_server_keys() const;
     std::size_t virtual_server_count() const { return vs_owners_.size(); }
 

@@ -1,5 +1,7 @@
 #include "proxy/object_store.hpp"
 
+#include <string_view>
+
 namespace kipvs::proxy {
 namespace {
 
@@ -16,12 +18,72 @@ std::string service_key_of(const model::EndpointSlice& slice) {
 
 }  // namespace
 
+StoredSlice StoredSlice::of(model::EndpointSlice slice) {
+    StoredSlice out;
+    out.endpoints.reserve(slice.endpoints.size());
+    // Placements by node name: a DaemonSet's slice has one endpoint per
+    // node, where a linear search would be quadratic. The keys view the
+    // input's strings, which stay put until the loop ends.
+    std::multimap<std::string_view, std::uint32_t> by_node;
+    for (const auto& ep : slice.endpoints) {
+        auto [first, last] = by_node.equal_range(ep.node_name);
+        while (first != last) {
+            const Placement& p = out.placements[first->second];
+            if (p.zone == ep.zone && p.hint_zones == ep.hint_zones && p.hint_nodes == ep.hint_nodes) break;
+            ++first;
+        }
+        std::uint32_t placement = 0;
+        if (first != last) {
+            placement = first->second;
+        } else {
+            placement = static_cast<std::uint32_t>(out.placements.size());
+            out.placements.push_back({ep.node_name, ep.zone, ep.hint_zones, ep.hint_nodes});
+            by_node.emplace(ep.node_name, placement);
+        }
+        std::uint8_t conditions = (ep.ready ? ready_bit : 0) | (ep.serving ? serving_bit : 0) |
+                                  (ep.terminating ? terminating_bit : 0);
+        out.endpoints.push_back({ep.address, conditions, placement});
+    }
+    out.placements.shrink_to_fit();
+    by_node.clear();
+    // Assigning {} would keep the buffer: a moved-in empty vector frees it.
+    slice.endpoints = std::vector<model::Endpoint>();
+    out.head = std::move(slice);
+    return out;
+}
+
+model::EndpointSlice StoredSlice::expand() const {
+    model::EndpointSlice out = head;
+    out.endpoints.reserve(endpoints.size());
+    for (const auto& e : endpoints) {
+        const Placement& p = placements[e.placement];
+        model::Endpoint ep;
+        ep.address = e.address;
+        ep.ready = (e.conditions & ready_bit) != 0;
+        ep.serving = (e.conditions & serving_bit) != 0;
+        ep.terminating = (e.conditions & terminating_bit) != 0;
+        ep.node_name = p.node_name;
+        ep.zone = p.zone;
+        ep.hint_zones = p.hint_zones;
+        ep.hint_nodes = p.hint_nodes;
+        out.endpoints.push_back(std::move(ep));
+    }
+    return out;
+}
+
+ExpandedSlices::ExpandedSlices(std::vector<model::EndpointSlice> slices) : slices_(std::move(slices)) {
+    pointers_.reserve(slices_.size());
+    for (const auto& s : slices_) pointers_.push_back(&s);
+}
+
 bool ObjectStore::upsert_service(model::Service service) {
     std::string key = key_of(service.namespace_name, service.name);
     auto it = services_.find(key);
     if (it != services_.end() && it->second == service) return false;
     services_.insert_or_assign(key, std::move(service));
     dirty_.insert(key);
+    ++service_changes_;
+    services_pending_.insert(key);
     return true;
 }
 
@@ -29,16 +91,23 @@ bool ObjectStore::remove_service(const std::string& namespace_name, const std::s
     std::string key = key_of(namespace_name, name);
     if (services_.erase(key) == 0) return false;
     dirty_.insert(key);
+    ++service_changes_;
+    services_pending_.insert(key);
     return true;
 }
 
-bool ObjectStore::upsert_slice(model::EndpointSlice slice) {
+bool ObjectStore::upsert_slice(model::EndpointSlice arriving) {
+    StoredSlice stored = StoredSlice::of(std::move(arriving));
+    const model::EndpointSlice& slice = stored.head;
     std::string key = key_of(slice.namespace_name, slice.name);
     auto it = slices_.find(key);
+    bool new_trigger =
+        !slice.last_change_trigger_time.empty() &&
+        (it == slices_.end() || it->second.head.last_change_trigger_time != slice.last_change_trigger_time);
     if (it != slices_.end()) {
-        if (it->second == slice) return false;
+        if (it->second == stored) return false;
         // The slice may have moved to another service (its label changed).
-        std::string old_service = service_key_of(it->second);
+        std::string old_service = service_key_of(it->second.head);
         if (!old_service.empty()) {
             by_service_[old_service].erase(key);
             dirty_.insert(old_service);
@@ -46,8 +115,13 @@ bool ObjectStore::upsert_slice(model::EndpointSlice slice) {
         endpoints_ -= it->second.endpoints.size();
     }
     std::string service = service_key_of(slice);
-    endpoints_ += slice.endpoints.size();
-    slices_.insert_or_assign(key, std::move(slice));
+    endpoints_ += stored.endpoints.size();
+    ++endpoint_changes_;
+    if (!service.empty()) endpoints_pending_.insert(service);
+    if (new_trigger)
+        trigger_times_.emplace_back(slice.address_type == model::AddressType::ipv6 ? model::Family::v6 : model::Family::v4,
+                                    slice.last_change_trigger_time);
+    slices_.insert_or_assign(key, std::move(stored));
     if (!service.empty()) {
         by_service_[service].insert(key);
         dirty_.insert(service);
@@ -59,7 +133,7 @@ bool ObjectStore::remove_slice(const std::string& namespace_name, const std::str
     std::string key = key_of(namespace_name, name);
     auto it = slices_.find(key);
     if (it == slices_.end()) return false;
-    std::string service = service_key_of(it->second);
+    std::string service = service_key_of(it->second.head);
     if (!service.empty()) {
         auto s = by_service_.find(service);
         if (s != by_service_.end()) {
@@ -67,7 +141,9 @@ bool ObjectStore::remove_slice(const std::string& namespace_name, const std::str
             if (s->second.empty()) by_service_.erase(s);
         }
         dirty_.insert(service);
+        endpoints_pending_.insert(service);
     }
+    ++endpoint_changes_;
     endpoints_ -= it->second.endpoints.size();
     slices_.erase(it);
     return true;
@@ -88,7 +164,7 @@ bool ObjectStore::replace_all(std::vector<model::Service> services, std::vector<
     for (const auto& [key, s] : services_)
         if (service_keys.count(key) == 0) gone_services.emplace_back(s.namespace_name, s.name);
     for (const auto& [key, s] : slices_)
-        if (slice_keys.count(key) == 0) gone_slices.emplace_back(s.namespace_name, s.name);
+        if (slice_keys.count(key) == 0) gone_slices.emplace_back(s.head.namespace_name, s.head.name);
     for (const auto& [ns, name] : gone_services) changed = remove_service(ns, name) || changed;
     for (const auto& [ns, name] : gone_slices) changed = remove_slice(ns, name) || changed;
     return changed;
@@ -113,15 +189,25 @@ void ObjectStore::plan_one(const std::string& key, DesiredState& desired, Delta&
         delta.merge(desired.remove_service(key));
         return;
     }
-    std::vector<const model::EndpointSlice*> slices;
-    if (auto s = by_service_.find(key); s != by_service_.end())
-        for (const auto& slice_key : s->second) slices.push_back(&slices_.at(slice_key));
-    ServicePlan plan = plan_service(it->second, slices, node_, options_);
+    ServicePlan plan = plan_service(it->second, slices_of(key), node_, options_);
     // Events are logged when they appear or change, not on every replan.
     auto previous = desired.plans().find(key);
     if (!plan.events.empty() && (previous == desired.plans().end() || previous->second.events != plan.events))
         events.insert(events.end(), plan.events.begin(), plan.events.end());
     delta.merge(desired.set_service(key, std::move(plan)));
+}
+
+ExpandedSlices ObjectStore::slices_of(const std::string& service_key) const {
+    std::vector<model::EndpointSlice> out;
+    if (auto s = by_service_.find(service_key); s != by_service_.end()) {
+        out.reserve(s->second.size());
+        for (const auto& slice_key : s->second) out.push_back(slices_.at(slice_key).expand());
+    }
+    return ExpandedSlices(std::move(out));
+}
+
+ObjectStore::ChangeCounts ObjectStore::change_counts() const {
+    return {service_changes_, endpoint_changes_, services_pending_.size(), endpoints_pending_.size()};
 }
 
 Delta ObjectStore::replan(DesiredState& desired, std::vector<std::string>& events) {
@@ -136,6 +222,11 @@ Delta ObjectStore::replan(DesiredState& desired, std::vector<std::string>& event
     }
     dirty_.clear();
     all_dirty_ = false;
+    services_pending_.clear();
+    endpoints_pending_.clear();
+    // Whoever wanted them took them before planning; this bounds the list
+    // for callers that never do (kipvs plan --follow).
+    trigger_times_.clear();
     return delta;
 }
 

@@ -3,9 +3,11 @@
 // whichever source (API server or manifests), and which services changed
 // since they were last planned. Replanning touches only those, so a change
 // costs what it changed.
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/endpoint_slice.hpp"
@@ -14,6 +16,61 @@
 #include "proxy/service_plan.hpp"
 
 namespace kipvs::proxy {
+
+// An EndpointSlice as the store keeps it. A model::Endpoint carries its own
+// node name, zone and hint lists (120 bytes before any string is counted),
+// while the endpoints of one slice share a few of them: here each distinct
+// placement is kept once per slice, and an endpoint is 24 bytes. At 100,000
+// endpoints that is 2.4 MB instead of 12 (more with a vector's spare room).
+// expand() gives back exactly the slice it was made from.
+struct StoredSlice {
+    struct Placement {
+        std::string node_name, zone;
+        std::vector<std::string> hint_zones, hint_nodes;
+        bool operator==(const Placement&) const = default;
+    };
+    struct Endpoint {
+        model::IpAddress address;
+        std::uint8_t conditions = 0;  // ready_bit | serving_bit | terminating_bit
+        std::uint32_t placement = 0;  // index in placements
+        bool operator==(const Endpoint&) const = default;
+    };
+    static constexpr std::uint8_t ready_bit = 1, serving_bit = 2, terminating_bit = 4;
+
+    model::EndpointSlice head;  // everything but the endpoints (left empty)
+    std::vector<Endpoint> endpoints;
+    std::vector<Placement> placements;
+
+    static StoredSlice of(model::EndpointSlice slice);
+    model::EndpointSlice expand() const;
+    bool operator==(const StoredSlice&) const = default;
+};
+
+// One service's slices expanded from the store, for the planner and for
+// server/. It iterates as `const model::EndpointSlice*` and converts to the
+// vector of pointers plan_service() takes; the pointers live as long as this
+// object (a temporary lives to the end of the full expression, and to the
+// end of a range-for over it).
+class ExpandedSlices {
+public:
+    ExpandedSlices() = default;
+    explicit ExpandedSlices(std::vector<model::EndpointSlice> slices);
+    // Moving keeps the vector's buffer and so the pointers; a copy would not.
+    ExpandedSlices(ExpandedSlices&&) = default;
+    ExpandedSlices& operator=(ExpandedSlices&&) = default;
+    ExpandedSlices(const ExpandedSlices&) = delete;
+    ExpandedSlices& operator=(const ExpandedSlices&) = delete;
+
+    operator const std::vector<const model::EndpointSlice*>&() const { return pointers_; }
+    auto begin() const { return pointers_.begin(); }
+    auto end() const { return pointers_.end(); }
+    std::size_t size() const { return pointers_.size(); }
+    bool empty() const { return pointers_.empty(); }
+
+private:
+    std::vector<model::EndpointSlice> slices_;
+    std::vector<const model::EndpointSlice*> pointers_;
+};
 
 class ObjectStore {
 public:
@@ -36,6 +93,25 @@ public:
     // the caller. Returns what changed in the desired state.
     Delta replan(DesiredState& desired, std::vector<std::string>& events);
 
+    // Read by server/ (/metrics, health-check node ports), which never writes.
+    const std::map<std::string, model::Service>& services() const { return services_; }
+    // Copies made on demand (the store keeps slices compact): cost the
+    // service's endpoints, not the store's.
+    ExpandedSlices slices_of(const std::string& service_key) const;
+    // kube-proxy's change trackers as counters: changes since start, and
+    // services with changes not yet planned.
+    struct ChangeCounts {
+        std::uint64_t services = 0, endpoints = 0;
+        std::size_t services_pending = 0, endpoints_pending = 0;
+    };
+    ChangeCounts change_counts() const;
+    // Slices' last-change-trigger-time annotations seen since the last call
+    // (for network_programming_duration_seconds), with their family; take
+    // them before replan(), which drops what is left.
+    std::vector<std::pair<model::Family, std::string>> take_trigger_times() {
+        return std::exchange(trigger_times_, {});
+    }
+
     std::size_t service_count() const { return services_.size(); }
     std::size_t slice_count() const { return slices_.size(); }
     std::size_t endpoint_count() const { return endpoints_; }
@@ -44,13 +120,16 @@ private:
     void plan_one(const std::string& key, DesiredState& desired, Delta& delta, std::vector<std::string>& events);
 
     std::map<std::string, model::Service> services_;        // "ns/name"
-    std::map<std::string, model::EndpointSlice> slices_;    // "ns/name"
+    std::map<std::string, StoredSlice> slices_;             // "ns/name"
     std::map<std::string, std::set<std::string>> by_service_;  // "ns/service" → slice keys
     std::set<std::string> dirty_;                           // service keys
     bool all_dirty_ = false;
     NodeFacts node_;
     PlanOptions options_;
     std::size_t endpoints_ = 0;
+    std::uint64_t service_changes_ = 0, endpoint_changes_ = 0;
+    std::set<std::string> services_pending_, endpoints_pending_;  // service keys
+    std::vector<std::pair<model::Family, std::string>> trigger_times_;
 };
 
 }  // namespace kipvs::proxy

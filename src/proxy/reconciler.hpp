@@ -32,8 +32,8 @@ struct KernelHandles {
     kernel::LinkKernel& links;
     // One per proxied family; a family without one gets no rules.
     std::map<model::Family, kernel::IptablesKernel*> iptables;
-    // Stale UDP flows of deleted destinations are flushed through it; none
-    // (dry run, tests) flushes nothing.
+    // Stale UDP flows of deleted destinations and services are flushed
+    // through it; none (dry run, tests) flushes nothing.
     kernel::ConntrackKernel* conntrack = nullptr;
 };
 
@@ -58,7 +58,7 @@ struct SyncReport {
     std::size_t set_added = 0, set_deleted = 0;
     std::size_t bound = 0, unbound = 0;
     bool rules_restored = false;
-    std::size_t conntrack_flushed = 0;  // UDP flows of deleted destinations
+    std::size_t conntrack_flushed = 0;  // UDP flows of deleted destinations and services
     std::vector<std::string> failures;  // each names the object and the kernel's reason
     std::size_t changes() const {
         return vs_added + vs_edited + vs_deleted + dest_added + dest_edited + dest_deleted + dest_quiesced +
@@ -101,7 +101,7 @@ private:
     void sync_rules(const DesiredState& desired, bool verify, SyncReport& report);
     void sync_addresses(const std::vector<model::IpAddress>& bind, const std::vector<model::IpAddress>& unbind,
                         SyncReport& report);
-    void plan_vs(const VsKey& key, const kernel::ServiceTable* want, std::vector<kernel::IpvsOp>& ops,
+    void plan_vs(const VsKey& key, const PlannedVirtualServer* want, std::vector<kernel::IpvsOp>& ops,
                  std::vector<VsKey>& to_reap);
     void execute(std::vector<kernel::IpvsOp> ops, SyncReport& report);
     void flush_udp_flows(const std::vector<const kernel::IpvsOp*>& deleted, SyncReport& report);

@@ -294,13 +294,13 @@ VsAttributes vs_attributes(const model::Service& service, const PlanOptions& opt
     return a;
 }
 
-bool vs_less(const kernel::ServiceTable& a, const kernel::ServiceTable& b) {
+bool vs_less(const PlannedVirtualServer& a, const PlannedVirtualServer& b) {
     if (a.service.address != b.service.address) return a.service.address < b.service.address;
     if (a.service.port != b.service.port) return a.service.port < b.service.port;
     return a.service.protocol < b.service.protocol;
 }
 
-bool destination_less(const kernel::RealServer& a, const kernel::RealServer& b) {
+bool destination_less(const Destination& a, const Destination& b) {
     if (a.address != b.address) return a.address < b.address;
     return a.port < b.port;
 }
@@ -351,6 +351,11 @@ public:
         sort_unique(plan_.set_entries);
         sort_unique(plan_.bound_addresses);
         sort_unique(plan_.out_filters);
+        // A plan is kept as long as its service: no spare room from growth.
+        plan_.virtual_servers.shrink_to_fit();
+        plan_.set_entries.shrink_to_fit();
+        plan_.bound_addresses.shrink_to_fit();
+        plan_.out_filters.shrink_to_fit();
     }
 
 private:
@@ -477,7 +482,7 @@ private:
 
     void add_virtual_server(const model::IpAddress& ip, model::Protocol protocol, std::uint16_t port,
                             const std::vector<PortEndpoint>& dest) {
-        kernel::ServiceTable table;
+        PlannedVirtualServer table;
         auto& vs = table.service;
         vs.family = ip.family;
         vs.protocol = kernel_protocol(protocol);
@@ -490,15 +495,12 @@ private:
         // sends, and what the codec decodes a full mask to, so a planned VS
         // compares equal to the kernel's copy.
         vs.netmask = 0;
-        for (const auto& e : dest) {
-            kernel::RealServer rs;
-            rs.address = e.endpoint->address;
-            rs.port = e.port;
-            table.destinations.push_back(rs);  // weight 1, masquerade, no thresholds
-        }
+        // Exactly sized: plans are kept for the life of the service.
+        table.destinations.reserve(dest.size());
+        for (const auto& e : dest) table.destinations.push_back({e.endpoint->address, e.port});  // weight 1
 
         auto same = std::find_if(plan_.virtual_servers.begin(), plan_.virtual_servers.end(),
-                                 [&](const kernel::ServiceTable& t) { return t.service.same_key(vs); });
+                                 [&](const PlannedVirtualServer& t) { return t.service.same_key(vs); });
         if (same == plan_.virtual_servers.end()) {
             plan_.virtual_servers.push_back(std::move(table));
             return;
@@ -523,6 +525,32 @@ private:
 };
 
 }  // namespace
+
+kernel::RealServer Destination::real_server() const {
+    kernel::RealServer d;
+    d.address = address;
+    d.port = port;
+    d.weight = weight;
+    return d;
+}
+
+std::string Destination::describe() const { return kernel::host_port(address, port); }
+
+PlannedVirtualServer PlannedVirtualServer::of(const kernel::ServiceTable& table) {
+    PlannedVirtualServer out;
+    out.service = table.service;
+    out.destinations.reserve(table.destinations.size());
+    for (const auto& d : table.destinations) out.destinations.push_back({d.address, d.port, d.weight});
+    return out;
+}
+
+kernel::ServiceTable PlannedVirtualServer::table() const {
+    kernel::ServiceTable out;
+    out.service = service;
+    out.destinations.reserve(destinations.size());
+    for (const auto& d : destinations) out.destinations.push_back(d.real_server());
+    return out;
+}
 
 ServicePlan plan_service(const model::Service& service, const std::vector<const model::EndpointSlice*>& slices,
                          const NodeFacts& node, const PlanOptions& options) {

@@ -49,10 +49,37 @@ struct SetEntry {
     auto operator<=>(const SetEntry&) const = default;
 };
 
+// A destination as the plan holds it. Every destination kube-proxy's IPVS
+// mode programs is masqueraded and has no thresholds, so only what varies is
+// kept: 24 bytes instead of a kernel::RealServer's 136 (counters included),
+// which at 100,000 endpoints is the difference of some 11 MB. The reconciler
+// turns it into a RealServer only when it writes it.
+struct Destination {
+    model::IpAddress address;
+    std::uint16_t port = 0;
+    std::uint32_t weight = 1;
+
+    kernel::RealServer real_server() const;  // masquerade, no thresholds
+    std::string describe() const;            // "10.244.1.2:80", "[fd00::2]:80"
+    bool operator==(const Destination&) const = default;
+};
+
+// One virtual server of a plan with its destinations.
+struct PlannedVirtualServer {
+    kernel::VirtualServer service;
+    std::vector<Destination> destinations;  // sorted by address then port
+
+    // From a kernel table (tests and tools spell plans that way); a
+    // destination's forwarding and thresholds are not kept.
+    static PlannedVirtualServer of(const kernel::ServiceTable& table);
+    kernel::ServiceTable table() const;
+    bool operator==(const PlannedVirtualServer&) const = default;
+};
+
 struct ServicePlan {
     // One virtual server per (address, port, protocol), each with its
     // destinations (weight 1, masquerade), sorted by address then port.
-    std::vector<kernel::ServiceTable> virtual_servers;
+    std::vector<PlannedVirtualServer> virtual_servers;
     std::vector<SetEntry> set_entries;               // sorted, no duplicates
     std::vector<model::IpAddress> bound_addresses;   // for kube-ipvs0, sorted, unique
     std::vector<kernel::LoadBalancerOutFilter> out_filters;

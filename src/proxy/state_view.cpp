@@ -205,7 +205,7 @@ std::string saved_spelling(const std::string& rule, Family family) {
 StateView view_of(const DesiredState& desired, const ReconcilerOptions& options) {
     StateView view;
     for (const auto& key : desired.virtual_server_keys())
-        if (const auto* table = desired.virtual_server(key)) view.ipvs.push_back(*table);
+        if (const auto* planned = desired.virtual_server(key)) view.ipvs.push_back(planned->table());
     kernel::sort_table(view.ipvs);
 
     for (auto family : {Family::v4, Family::v6}) {

@@ -5,6 +5,9 @@
 //   proxy-bench first-sync N M [--emit-restore DIR]
 //                                    plan N services x M endpoints and time
 //                                    Reconciler::full_sync into an empty kernel
+//   proxy-bench scrape N M           after a first sync, time /metrics scrapes
+//                                    (src/server: one service dump plus one
+//                                    read of /proc/net/ip_vs)
 //   proxy-bench changes N M ROUNDS   after a first sync, replace one endpoint
 //                                    of a random service ROUNDS times and time
 //                                    each from upsert_slice to apply() returning
@@ -21,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -35,6 +39,8 @@
 #include "kernel/link_netlink.hpp"
 #include "proxy/object_store.hpp"
 #include "proxy/reconciler.hpp"
+#include "server/ipvs_stats.hpp"
+#include "server/monitor.hpp"
 
 using namespace kipvs;
 using Clock = std::chrono::steady_clock;
@@ -192,7 +198,7 @@ void write_file(const std::string& path, const std::string& text) {
 void emit_restore(const Bench& bench, const std::string& dir) {
     std::string ipvs;
     for (const auto& key : bench.desired.virtual_server_keys()) {
-        const kernel::ServiceTable* t = bench.desired.virtual_server(key);
+        const proxy::PlannedVirtualServer* t = bench.desired.virtual_server(key);
         if (t == nullptr) continue;
         std::string vs = option_flag(t->service.protocol);
         vs += ' ';
@@ -207,7 +213,7 @@ void emit_restore(const Bench& bench, const std::string& dir) {
             ipvs += "-a " + vs + " -r ";
             ipvs += kernel::host_port(d.address, d.port);
             ipvs += ' ';
-            ipvs += forwarding_flag(d.forwarding);
+            ipvs += forwarding_flag(d.real_server().forwarding);
             ipvs += " -w ";
             ipvs += std::to_string(d.weight);
             ipvs += '\n';
@@ -280,6 +286,62 @@ int first_sync(unsigned n, unsigned m, const std::string& emit_dir) {
     std::fprintf(stderr, "proxy-bench: first sync: %s\n", report.summary().c_str());
     int rc = print_failures(report, "sync");
     print_memory();
+    return rc;
+}
+
+int scrape(unsigned n, unsigned m) {
+    Bench bench(n, m);
+    Kernel kernel;
+    proxy::Reconciler reconciler(kernel.handles(), bench.options);
+    int rc = print_failures(reconciler.full_sync(bench.desired), "sync");
+    server::Monitor monitor({model::Family::v4}, std::chrono::seconds(60), std::chrono::system_clock::now());
+    std::vector<double> ms;
+    std::size_t bytes = 0;
+    for (int i = 0; i < 5; ++i) {
+        auto start = Clock::now();
+        std::string problem;
+        auto reply = monitor.metrics({bench.store, bench.desired, &kernel.ipvs}, &problem);
+        ms.push_back(seconds_since(start) * 1000);
+        bytes = reply.body.size();
+        if (!problem.empty()) std::fprintf(stderr, "proxy-bench: scrape: %s\n", problem.c_str());
+    }
+    std::sort(ms.begin(), ms.end());
+    // Where one scrape's time goes, stage by stage.
+    auto t = Clock::now();
+    auto lap = [&t] {
+        double v = seconds_since(t) * 1000;
+        t = Clock::now();
+        return v;
+    };
+    auto dump = kernel.ipvs.services();
+    double dump_ms = lap();
+    std::ifstream proc("/proc/net/ip_vs");
+    std::string text((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
+    double read_ms = lap();
+    auto active = server::parse_proc_ip_vs(text);
+    double parse_ms = lap();
+    auto owners = server::vs_owners(bench.desired.plans(), bench.store.services());
+    double owners_ms = lap();
+    auto rows = server::ipvs_rows(dump, active, owners);
+    double rows_ms = lap();
+    server::ExpositionWriter out;
+    server::write_ipvs_metrics(out, rows);
+    double write_ms = lap();
+    monitor.write_proxy_metrics(out, bench.store);
+    double proxy_ms = lap();
+    // The alternative for active connections: one destination dump per
+    // virtual server.
+    std::uint64_t dump_active = 0;
+    for (const auto& vs : dump)
+        for (const auto& d : kernel.ipvs.destinations(vs)) dump_active += d.active_conns;
+    std::printf("alt_destination_dumps_ms %.1f\nalt_active_connections %llu\n", lap(),
+                static_cast<unsigned long long>(dump_active));
+    std::printf("stage_dump_ms %.1f\nstage_proc_read_ms %.1f\nstage_proc_parse_ms %.1f\nstage_owners_ms %.1f\n"
+                "stage_rows_ms %.1f\nstage_write_ms %.1f\nstage_proxy_metrics_ms %.1f\nproc_bytes %zu\n",
+                dump_ms, read_ms, parse_ms, owners_ms, rows_ms, write_ms, proxy_ms, text.size());
+    std::printf("scrapes %zu\nscrape_min_ms %.1f\nscrape_median_ms %.1f\nscrape_max_ms %.1f\nscrape_bytes %zu\n",
+                ms.size(), ms.front(), ms[ms.size() / 2], ms.back(), bytes);
+    print_counts(bench);
     return rc;
 }
 
@@ -367,10 +429,12 @@ int main(int argc, char** argv) {
         if (args.size() == 3 && args[0] == "first-sync") return first_sync(number(args[1]), number(args[2]), "");
         if (args.size() == 5 && args[0] == "first-sync" && args[3] == "--emit-restore")
             return first_sync(number(args[1]), number(args[2]), args[4]);
+        if (args.size() == 3 && args[0] == "scrape") return scrape(number(args[1]), number(args[2]));
         if (args.size() == 4 && args[0] == "changes")
             return changes(number(args[1]), number(args[2]), number(args[3]));
         std::fprintf(stderr,
-                     "usage: proxy-bench emit N M DIR | first-sync N M [--emit-restore DIR] | changes N M ROUNDS\n");
+                     "usage: proxy-bench emit N M DIR | first-sync N M [--emit-restore DIR] | scrape N M | "
+                     "changes N M ROUNDS\n");
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "proxy-bench: %s\n", e.what());

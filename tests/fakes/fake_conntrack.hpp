@@ -1,8 +1,9 @@
 #pragma once
 // An in-memory ConntrackKernel: a table of flows, deleted as the kernel
 // would (UDP, original destination = the service, reply source = the
-// endpoint), and every call recorded. `fail_with` makes calls throw as the
-// real layer does on a netlink error.
+// endpoint; or every UDP flow to a deleted service), and every call
+// recorded. `fail_with` makes calls throw as the real layer does on a
+// netlink error.
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -38,8 +39,21 @@ public:
         return before - flows.size();
     }
 
+    std::size_t delete_udp_service_flows(const std::vector<model::HostPort>& services) override {
+        service_calls.push_back(services);
+        if (!fail_with.empty()) throw Error(fail_with);
+        auto stale = kernel::udp_flows_to(flows, services);
+        flows.erase(std::remove_if(flows.begin(), flows.end(),
+                                   [&](const kernel::ConntrackFlow& f) {
+                                       return std::find(stale.begin(), stale.end(), f) != stale.end();
+                                   }),
+                    flows.end());
+        return stale.size();
+    }
+
     std::vector<kernel::ConntrackFlow> flows;
     std::vector<Call> calls;
+    std::vector<std::vector<model::HostPort>> service_calls;  // one per delete_udp_service_flows
     std::string fail_with;
 };
 

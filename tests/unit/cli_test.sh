@@ -42,7 +42,9 @@ if [ ! -e /proc/net/ip_vs ]; then
     expect_exit 1 "dump --format save without IPVS" -- "$kipvs" dump --format save
 fi
 
-expect_exit 0 "check the annotated default" -- "$kipvs" check --config "$src/configs/kipvs.yaml"
+# --offline: the default kubeconfig search may find a real cluster's
+# credentials on this machine, and tests contact only what they start.
+expect_exit 0 "check the annotated default" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml"
 expect_text /tmp/kipvs-cli.out "kind: KipvsConfiguration" "check prints the effective configuration"
 expect_text /tmp/kipvs-cli.out '  syncPeriod: "30s"' "effective configuration has defaults filled in"
 
@@ -51,11 +53,15 @@ printf 'apiVersion: kipvs.io/v1alpha1\nkind: KipvsConfiguration\nipvs:\n  shcedu
 expect_exit 2 "a misspelt key fails check" -- "$kipvs" check --config "$tmp/typo.yaml"
 expect_text /tmp/kipvs-cli.err "$tmp/typo.yaml:4:3: unknown field \"ipvs.shceduler\" (did you mean \"ipvs.scheduler\"?)" "misspelt key named with file:line:column and suggestion"
 expect_exit 2 "a missing --config file" -- "$kipvs" check --config "$tmp/absent.yaml"
-expect_exit 2 "a bad kube-proxy flag" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --ipvs-sync-period=7200
+expect_exit 2 "a bad kube-proxy flag" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --ipvs-sync-period=7200
 expect_text /tmp/kipvs-cli.err 'did you mean "7200s"' "flag duration hint"
-expect_exit 1 "--strict fails on host warnings" -- env -u KUBECONFIG HOME="$tmp" "$kipvs" check --strict --config "$src/configs/kipvs.yaml"
+expect_exit 1 "--strict fails on host warnings" -- env -u KUBECONFIG HOME="$tmp" "$kipvs" check --offline --strict --config "$src/configs/kipvs.yaml"
 expect_exit 0 "the demo configuration checks" -- "$kipvs" check --config "$src/configs/demo.yaml"
 expect_text /tmp/kipvs-cli.out "static manifests" "demo uses static manifests"
+expect_text /tmp/kipvs-cli.out "listed 2 service(s), 3 endpoint(s)" "check lists the demo's manifests"
+if [ ! -e /proc/net/ip_vs ]; then
+    expect_text /tmp/kipvs-cli.err "reading the kernel's IPVS-mode state: IPVS not available" "check says why it shows no changes"
+fi
 # kipvs plan computes the demo's state from its manifests without touching the kernel.
 expect_exit 0 "plan the demo's IPVS table" -- "$kipvs" plan --config "$src/configs/demo.yaml" --format ipvsadm
 expect_text /tmp/kipvs-cli.out "-A -t 10.96.0.10:80 -s rr" "plan has web's ClusterIP"
@@ -68,8 +74,16 @@ else echo "FAIL plan --format json does not parse:"; cat /tmp/kipvs-cli.out; fai
 expect_exit 0 "plan the demo in save format" -- "$kipvs" plan --config "$src/configs/demo.yaml"
 expect_text /tmp/kipvs-cli.out "add KUBE-CLUSTER-IP 10.96.0.10,tcp:80" "plan save format has the sets"
 expect_exit 2 "plan with an unknown format" -- "$kipvs" plan --config "$src/configs/demo.yaml" --format yaml
-JOURNAL_STREAM=8:1 "$kipvs" check --config "$tmp/typo.yaml" 2>"$tmp/journal.err" >/dev/null
+# systemd names the stream by device:inode; stderr elsewhere gets no prefixes.
+: >"$tmp/journal.err"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/journal.err") "$kipvs" check --config "$tmp/typo.yaml" 2>>"$tmp/journal.err" >/dev/null
 expect_text "$tmp/journal.err" "<3>" "journald lines carry syslog priorities"
+JOURNAL_STREAM=8:1 "$kipvs" check --config "$tmp/typo.yaml" 2>"$tmp/redirected.err" >/dev/null
+if grep -q '^<[0-9]>' "$tmp/redirected.err"; then
+    echo "FAIL stderr redirected away from the journal has no priorities"; failures=$((failures + 1))
+else
+    echo "ok   stderr redirected away from the journal has no priorities"
+fi
 
 # Credentials written by the real kubectl.
 # The binary is static: nothing to load at run time (both toolchains link
@@ -85,22 +99,22 @@ if command -v kubectl >/dev/null; then
     kubectl config set-credentials proxy --client-certificate="$src/tests/unit/data/client.crt" --client-key="$src/tests/unit/data/client.key" --embed-certs=true --kubeconfig="$kc" >/dev/null
     kubectl config set-context default --cluster=k3s --user=proxy --kubeconfig="$kc" >/dev/null
     kubectl config use-context default --kubeconfig="$kc" >/dev/null
-    expect_exit 0 "kubectl-written kubeconfig with embedded certificates" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc"
+    expect_exit 0 "kubectl-written kubeconfig with embedded certificates" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --kubeconfig "$kc"
     expect_text /tmp/kipvs-cli.out "server https://127.0.0.1:6443, auth: client certificate, CA: from kubeconfig" "kubeconfig summary"
     kubectl config set-credentials tokenuser --token=abc --kubeconfig="$kc" >/dev/null
     kubectl config set-context tok --cluster=k3s --user=tokenuser --kubeconfig="$kc" >/dev/null
-    expect_exit 0 "kubectl-written token user via --context" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context tok
+    expect_exit 0 "kubectl-written token user via --context" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context tok
     expect_text /tmp/kipvs-cli.out "auth: bearer token" "token auth summary"
     kubectl config set-cluster insecure --server=https://127.0.0.1:6443 --insecure-skip-tls-verify=true --kubeconfig="$kc" >/dev/null
     kubectl config set-context insec --cluster=insecure --user=tokenuser --kubeconfig="$kc" >/dev/null
-    expect_exit 0 "insecure-skip-tls-verify loads" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context insec
+    expect_exit 0 "insecure-skip-tls-verify loads" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context insec
     expect_text /tmp/kipvs-cli.err "will NOT be verified" "insecure-skip-tls-verify warns loudly"
     kubectl config set-context nowhere --cluster=absent --user=proxy --kubeconfig="$kc" >/dev/null
-    expect_exit 2 "a context whose cluster is absent" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context nowhere
+    expect_exit 2 "a context whose cluster is absent" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context nowhere
     expect_text /tmp/kipvs-cli.err 'cluster "absent" is not defined in clusters' "absent cluster named"
     kubectl config set-credentials execuser --exec-command=aws --exec-api-version=client.authentication.k8s.io/v1 --kubeconfig="$kc" >/dev/null
     kubectl config set-context ex --cluster=k3s --user=execuser --kubeconfig="$kc" >/dev/null
-    expect_exit 2 "exec plugin credentials" -- "$kipvs" check --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context ex
+    expect_exit 2 "exec plugin credentials" -- "$kipvs" check --offline --config "$src/configs/kipvs.yaml" --kubeconfig "$kc" --context ex
     expect_text /tmp/kipvs-cli.err "users[execuser].user.exec: exec credential plugins are not supported" "exec plugin named"
 else
     echo "kubectl not installed: skipping the kubectl-written kubeconfig checks"

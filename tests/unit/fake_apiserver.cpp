@@ -6,24 +6,30 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <vector>
 
 #include "test_support.hpp"
 
 namespace kipvs::test {
 
-FakeApiServer::FakeApiServer(const std::string& cert_dir, const std::string& cert) {
+FakeApiServer::FakeApiServer(const std::string& cert_dir, const std::string& cert, const std::string& client_ca) {
     int in[2], out[2];
     if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    std::string script = source_dir() + "/tests/unit/fake_apiserver.py";
-    std::string crt = cert_dir + "/" + cert + ".crt", key = cert_dir + "/" + cert + ".key";
+    std::vector<std::string> args = {"python3", source_dir() + "/tests/unit/fake_apiserver.py",
+                                      cert_dir + "/" + cert + ".crt", cert_dir + "/" + cert + ".key"};
+    if (!client_ca.empty()) args.push_back(cert_dir + "/" + client_ca + ".crt");
+    // Built before fork: the child only calls async-signal-safe functions.
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
         ::dup2(in[0], 0);
         ::dup2(out[1], 1);
         ::close(in[0]); ::close(in[1]); ::close(out[0]); ::close(out[1]);
         // The system interpreter first: version-manager shims (pyenv) take a second to start.
-        ::execl("/usr/bin/python3", "python3", script.c_str(), crt.c_str(), key.c_str(), static_cast<char*>(nullptr));
-        ::execlp("python3", "python3", script.c_str(), crt.c_str(), key.c_str(), static_cast<char*>(nullptr));
+        ::execv("/usr/bin/python3", argv.data());
+        ::execvp("python3", argv.data());
         ::_exit(127);
     }
     ::close(in[0]);

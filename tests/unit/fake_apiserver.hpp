@@ -8,8 +8,9 @@ namespace kipvs::test {
 class FakeApiServer {
 public:
     // cert: the server certificate to present ("server", "wrongsan", "rogue"),
-    // from the directory make_test_certs.sh filled.
-    FakeApiServer(const std::string& cert_dir, const std::string& cert = "server");
+    // from the directory make_test_certs.sh filled. client_ca ("ca"): require
+    // a client certificate that CA signed (mutual TLS); empty: none asked for.
+    FakeApiServer(const std::string& cert_dir, const std::string& cert = "server", const std::string& client_ca = "");
     ~FakeApiServer();
     FakeApiServer(const FakeApiServer&) = delete;
     FakeApiServer& operator=(const FakeApiServer&) = delete;

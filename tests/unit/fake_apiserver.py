@@ -3,10 +3,11 @@
 
 Serves, over TLS, the three resources kipvs watches: LIST with limit/continue
 pagination and label/field selectors, WATCH from a resourceVersion with
-bookmarks, 410 Gone after compaction, and the discovery documents kubectl
-needs. Faults are injected by commands, one JSON object a line on stdin; each
-command is answered by one JSON line on stdout (the first line announces the
-port):
+bookmarks, 410 Gone after compaction; for the real kubectl, the discovery
+documents, namespaced and single-object reads, and the server-side Tables
+`kubectl get` prints. Faults are injected by commands, one JSON object a line
+on stdin; each command is answered by one JSON line on stdout (the first line
+announces the port):
   {"op": "put", "resource": "services", "object": {...}}   ADDED or MODIFIED
   {"op": "delete", "resource": "services", "key": "ns/name"}
   {"op": "compact"}           history before now is gone; open watches get 410
@@ -17,13 +18,18 @@ port):
   {"op": "malformed"}         the next watch event is sent as a broken line
   {"op": "split", "on": true} events are cut into 1-7 byte chunks
   {"op": "list_status", "codes": [500, 429]}  the next LISTs answer these
+  {"op": "list_delay", "seconds": 1}  LISTs wait this long before answering
+  {"op": "expire_continue"}   the next LIST with a continue token gets 410 Expired
   {"op": "bookmarks", "seconds": 0.2}
   {"op": "generate", "services": N, "slices": M, "endpoints": K}  bulk objects for benches
   {"op": "auth", "token": "t", "forbid": false}  require this bearer token (401), or refuse all (403)
-  {"op": "stats"}             request counters
+  {"op": "tls_stall", "on": true}  accept TCP but answer no TLS handshake until turned off
+  {"op": "stats"}             request counters, and the last request's SNI, User-Agent and Accept
 Usage: fake_apiserver.py CERT KEY [CLIENT_CA]
+With CLIENT_CA the server requires a client certificate that CA signed (mutual TLS).
 """
 import base64
+import datetime
 import json
 import random
 import socket
@@ -59,7 +65,11 @@ class State:
         self.kill_generation = 0  # bumped to drop them abruptly
         self.token = ""
         self.forbid = False
-        self.stats = {"list": {}, "watch": {}, "other": 0, "list_errors": 0}
+        self.tls_stall = False
+        self.list_delay = 0
+        self.expire_continue = 0
+        self.stats = {"list": {}, "watch": {}, "other": 0, "list_errors": 0, "connections": 0,
+                      "handshake_failures": 0, "sni": None, "user_agent": None, "accept": None}
 
 
 S = State()
@@ -89,6 +99,108 @@ def matches(obj, label_selector, field_selector):
     return True
 
 
+def now_rfc3339():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def age(obj):
+    """kubectl's AGE column (apimachinery's HumanDuration), as the server prints it."""
+    created = obj.get("metadata", {}).get("creationTimestamp")
+    if not created:
+        return "<unknown>"
+    then = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    s = int((datetime.datetime.now(datetime.timezone.utc) - then).total_seconds())
+    m, h, d = s // 60, s // 3600, s // 86400
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return "%ds" % s
+    if m < 10:
+        return "%dm%ds" % (m, s % 60)
+    if m < 180:
+        return "%dm" % m
+    if h < 8:
+        return "%dh%dm" % (h, m % 60)
+    if h < 48:
+        return "%dh" % h
+    if h < 24 * 8:
+        return "%dd%dh" % (d, h % 24)
+    if d < 365 * 2:
+        return "%dd" % d
+    return "%dy%dd" % (d // 365, d % 365) if d < 365 * 8 else "%dy" % (d // 365)
+
+
+def service_cells(o):
+    spec, st = o.get("spec", {}), o.get("status", {})
+    typ = spec.get("type", "ClusterIP")
+    external = list(spec.get("externalIPs") or [])
+    if typ == "LoadBalancer":
+        ingress = [i.get("ip") or i.get("hostname") for i in (st.get("loadBalancer") or {}).get("ingress") or []]
+        external = ingress + external or ["<pending>"]
+    elif typ == "ExternalName":
+        external = [spec.get("externalName", "")]
+    ports = ",".join("%d%s/%s" % (p.get("port", 0), ":%d" % p["nodePort"] if p.get("nodePort") else "",
+                                  p.get("protocol", "TCP")) for p in spec.get("ports") or [])
+    selector = ",".join("%s=%s" % kv for kv in sorted((spec.get("selector") or {}).items()))
+    return [typ, spec.get("clusterIP") or "<none>", ",".join(external) or "<none>", ports or "<none>", age(o),
+            selector or "<none>"]
+
+
+def slice_cells(o):
+    ports = ",".join(str(p["port"]) if "port" in p else "<unset>" for p in o.get("ports") or []) or "<unset>"
+    addrs = [a for e in o.get("endpoints") or [] for a in e.get("addresses") or []]
+    shown = ",".join(addrs[:3]) + (" + %d more..." % (len(addrs) - 3) if len(addrs) > 3 else "")
+    return [o.get("addressType", ""), ports, shown or "<unset>", age(o)]
+
+
+def node_cells(o):
+    ready = [c.get("status") for c in (o.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"]
+    state = {"True": "Ready", "False": "NotReady"}.get(ready[0] if ready else "", "Unknown")
+    return [state, "<none>", age(o), ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")]
+
+
+def column(name, priority=0, fmt=""):
+    return {"name": name, "type": "string", "format": fmt, "description": name, "priority": priority}
+
+
+# resource → (columns after Name, cells of one object)
+TABLES = {
+    "services": ([column("Type"), column("Cluster-IP"), column("External-IP"), column("Port(s)"), column("Age"),
+                  column("Selector", 1)], service_cells),
+    "endpointslices": ([column("AddressType"), column("Ports"), column("Endpoints"), column("Age")], slice_cells),
+    "nodes": ([column("Status"), column("Roles"), column("Age"), column("Version")], node_cells),
+}
+
+
+def table(resource, objects, meta):
+    """A meta.k8s.io/v1 Table: what kubectl asks for and prints as it comes."""
+    columns, cells = TABLES[resource]
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+            "columnDefinitions": [column("Name", 0, "name")] + columns,
+            "rows": [{"cells": [o["metadata"].get("name", "")] + cells(o),
+                      "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                 "metadata": o["metadata"]}} for o in objects]}
+
+
+def route(path):
+    """(collection path, namespace, name) of a resource URL, or None:
+    /api/v1/services, /api/v1/namespaces/NS/services[/NAME], /api/v1/nodes[/NAME]."""
+    for base, (resource, _, _, _, namespaced) in RESOURCES.items():
+        prefix = base[:-len(resource)]
+        if path == base:
+            return base, "", ""
+        rest = path[len(prefix):].split("/") if path.startswith(prefix) else []
+        if namespaced and len(rest) in (3, 4) and rest[0] == "namespaces" and rest[2] == resource:
+            return base, rest[1], rest[3] if len(rest) == 4 else ""
+        if not namespaced and len(rest) == 2 and rest[0] == resource:
+            return base, "", rest[1]
+    return None
+
+
+def in_namespace(obj, namespace):
+    return not namespace or obj.get("metadata", {}).get("namespace") == namespace
+
+
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
             "reason": reason, "code": code}
@@ -110,20 +222,29 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def wants_table(self):
+        return "as=Table" in self.headers.get("Accept", "")
+
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         with S.lock:
             token, forbid = S.token, S.forbid
+            S.stats["user_agent"] = self.headers.get("User-Agent")
+            S.stats["accept"] = self.headers.get("Accept")
         if token and self.headers.get("Authorization") != "Bearer " + token:
             return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
         if forbid:
             return self.send_json(403, status(403, "Forbidden", 'services is forbidden: User "system:anonymous" '
                                                  'cannot list resource "services" in API group "" at the cluster scope'))
         q = dict(urllib.parse.parse_qsl(url.query))
-        if url.path in RESOURCES:
+        found = route(url.path)
+        if found:
+            path, namespace, name = found
+            if name:
+                return self.get_one(path, namespace, name)
             if q.get("watch") in ("1", "true"):
-                return self.watch(url.path, q)
-            return self.list(url.path, q)
+                return self.watch(path, namespace, q)
+            return self.list(path, namespace, q)
         with S.lock:
             S.stats["other"] += 1
         return self.discovery(url.path)
@@ -153,8 +274,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-fake"})
         return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
 
-    def list(self, path, q):
+    def get_one(self, path, namespace, name):
+        resource, _, api_version, kind, _ = RESOURCES[path]
+        with S.lock:
+            obj = S.objects[resource].get(namespace + "/" + name if namespace else name)
+            if obj is None:
+                return self.send_json(404, status(404, "NotFound", '%s "%s" not found' % (resource, name)))
+            if self.wants_table():
+                return self.send_json(200, table(resource, [obj], {"resourceVersion": str(S.rv)}))
+            return self.send_json(200, dict(obj, kind=kind, apiVersion=api_version))
+
+    def list(self, path, namespace, q):
         resource, list_kind, api_version, kind, _ = RESOURCES[path]
+        with S.lock:
+            delay = S.list_delay
+        time.sleep(delay)
         with S.lock:
             S.stats["list"][resource] = S.stats["list"].get(resource, 0) + 1
             if S.list_codes:
@@ -167,20 +301,25 @@ class Handler(BaseHTTPRequestHandler):
             if cont:
                 rv, offset = base64.b64decode(cont).decode().split(":")
                 rv, offset = int(rv), int(offset)
-                if rv < S.compacted:
+                forced = S.expire_continue > 0
+                S.expire_continue -= forced
+                if forced or rv < S.compacted:
                     return self.send_json(410, status(410, "Expired", "The provided continue parameter is too old"))
                 # A real server lists from a snapshot at rv; the fake lists now (tests do not race pages).
             else:
                 rv, offset = S.rv, 0
-            items = sorted((k, o) for k, o in S.objects[resource].items()
-                           if matches(o, q.get("labelSelector", ""), q.get("fieldSelector", "")))
+            items = sorted((k, o) for k, o in S.objects[resource].items() if in_namespace(o, namespace) and
+                           matches(o, q.get("labelSelector", ""), q.get("fieldSelector", "")))
             page = items[offset:offset + limit] if limit else items[offset:]
             more = limit and offset + limit < len(items)
             meta = {"resourceVersion": str(rv)}
             if more:
                 meta["continue"] = base64.b64encode(("%d:%d" % (rv, offset + limit)).encode()).decode()
-            body = {"kind": list_kind, "apiVersion": api_version, "metadata": meta,
-                    "items": [dict(o, kind=kind, apiVersion=api_version) for _, o in page]}
+            if self.wants_table():
+                body = table(resource, [o for _, o in page], meta)
+            else:
+                body = {"kind": list_kind, "apiVersion": api_version, "metadata": meta,
+                        "items": [dict(o, kind=kind, apiVersion=api_version) for _, o in page]}
         return self.send_json(200, body)
 
     def chunk(self, data):
@@ -195,8 +334,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(p), p))
             self.wfile.flush()
 
-    def watch(self, path, q):
+    def watch(self, path, namespace, q):
         resource, _, api_version, kind, _ = RESOURCES[path]
+        as_table = self.wants_table()
         label_sel, field_sel = q.get("labelSelector", ""), q.get("fieldSelector", "")
         bookmarks = q.get("allowWatchBookmarks") == "true"
         timeout = float(q.get("timeoutSeconds", "1800"))
@@ -215,6 +355,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
         def event(typ, obj):
+            if as_table and typ in ("ADDED", "MODIFIED", "DELETED"):
+                obj = table(resource, [obj], {"resourceVersion": obj["metadata"]["resourceVersion"]})
             self.chunk(json.dumps({"type": typ, "object": obj}).encode() + b"\n")
 
         if gone:
@@ -260,7 +402,7 @@ class Handler(BaseHTTPRequestHandler):
                         self.chunk(b'{"type": "ADDED", "object": {"metadata": \n')
                         malformed = False
                         continue
-                    if matches(obj, label_sel, field_sel):
+                    if in_namespace(obj, namespace) and matches(obj, label_sel, field_sel):
                         event(typ, dict(obj, kind=kind, apiVersion=api_version))
                 if not pending and bookmarks and time.monotonic() >= next_bookmark:
                     event("BOOKMARK", {"kind": kind, "apiVersion": api_version,
@@ -274,7 +416,28 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    """TLS is set up in each connection's thread, not in accept: a client that
+    stalls or fails its handshake must not hold up the next one."""
     daemon_threads = True
+    tls = None  # the ssl.SSLContext
+
+    def finish_request(self, request, client_address):
+        with S.lock:
+            S.stats["connections"] += 1
+            while S.tls_stall:  # the TCP connection is up; the handshake waits
+                S.lock.wait(0.05)
+        try:
+            request.settimeout(10)
+            conn = self.tls.wrap_socket(request, server_side=True)
+            conn.settimeout(None)
+        except (ssl.SSLError, OSError):
+            with S.lock:
+                S.stats["handshake_failures"] += 1
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            conn.close()
 
     def handle_error(self, request, client_address):
         pass  # clients dropping connections is what the tests do on purpose
@@ -290,7 +453,12 @@ def command(line):
             k = key_of(obj)
             typ = "MODIFIED" if k in S.objects[res] else "ADDED"
             S.rv += 1
-            obj.setdefault("metadata", {})["resourceVersion"] = str(S.rv)
+            meta = obj.setdefault("metadata", {})
+            meta["resourceVersion"] = str(S.rv)
+            # What a real server fills in on create (kubectl prints AGE from it).
+            old = S.objects[res].get(k, {}).get("metadata", {})
+            meta.setdefault("uid", old.get("uid", "%08x-0000-4000-8000-%012x" % (S.rv, S.rv)))
+            meta.setdefault("creationTimestamp", old.get("creationTimestamp", now_rfc3339()))
             S.objects[res][k] = obj
             S.log.append((S.rv, res, typ, obj))
         elif op == "delete":
@@ -351,6 +519,12 @@ def command(line):
                                    "nodeName": "node-%d" % (k % 50), "zone": "zone-%d" % (k % 3),
                                    "targetRef": {"kind": "Pod", "namespace": "bench", "name": "%s-pod-%d" % (svc, k)}}
                                   for k in range(c["endpoints"])]}
+        elif op == "list_delay":
+            S.list_delay = c["seconds"]
+        elif op == "expire_continue":
+            S.expire_continue += 1
+        elif op == "tls_stall":
+            S.tls_stall = c.get("on", True)
         elif op == "auth":
             S.token = c.get("token", "")
             S.forbid = c.get("forbid", False)
@@ -365,12 +539,17 @@ def main():
     cert, key = sys.argv[1], sys.argv[2]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+
+    def record_sni(sslobj, name, context):
+        with S.lock:
+            S.stats["sni"] = name  # None: the client sent none
+    ctx.sni_callback = record_sni
     if len(sys.argv) > 3:
         ctx.load_verify_locations(sys.argv[3])
-        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.verify_mode = ssl.CERT_REQUIRED
     host = "127.0.0.1"
     server = Server((host, 0), Handler)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.tls = ctx
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"port": server.server_address[1]}), flush=True)
     for line in sys.stdin:

@@ -11,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "fake_apiserver.hpp"
 #include "kube/informer.hpp"
@@ -33,12 +34,15 @@ config::KubeCredentials credentials(const test::FakeApiServer& server, const std
     return c;
 }
 
+// Deadlines a loaded test machine never reaches by accident (a resolve of
+// 127.0.0.1 was seen to take over 2 s at a load of 13 on two cores, failing the
+// exact error counts of the sweep below); tests of a deadline set it short.
 kube::ClientOptions fast_client() {
     kube::ClientOptions o;
-    o.connect_timeout = 2s;
-    o.handshake_timeout = 2s;
-    o.request_timeout = 3s;
-    o.watch_idle_timeout = 3s;
+    o.connect_timeout = 10s;
+    o.handshake_timeout = 10s;
+    o.request_timeout = 10s;
+    o.watch_idle_timeout = 10s;
     return o;
 }
 
@@ -130,9 +134,11 @@ TEST_CASE("list with pagination, then watch: the cache follows the server", "[ku
     test::FakeApiServer server(test::test_cert_dir());
     World world{server, {}};
     for (int i = 0; i < 20; ++i) world.put("svc-" + std::to_string(i), 1000 + i);
-    // kube-proxy's selector: another proxy's service never reaches the cache.
+    // kube-proxy's selector: another proxy's service and a headless one never reach the cache.
     server.command(R"({"op": "put", "resource": "services", "object": )" +
                    service_json("foreign", 1, R"(, "service.kubernetes.io/service-proxy-name": "other")") + "}");
+    server.command(R"({"op": "put", "resource": "services", "object": )" +
+                   service_json("headless", 1, R"(, "service.kubernetes.io/headless": "")") + "}");
     Harness h(credentials(server));
     REQUIRE(h.equals(world));
     CHECK(h.stats().lists == 1);
@@ -365,6 +371,187 @@ TEST_CASE("401 and 403 say what is wrong; a rotated token file is re-read", "[ku
     server.command(R"({"op": "auth", "forbid": true})");
     CHECK(get_error(io, client, "/api/v1/services").find(
               "lacks the rights kipvs needs; apply configs/rbac.yaml: services is forbidden") != std::string::npos);
+}
+
+namespace {
+// One value of the server's {"op": "stats"} line as JSON text: a number,
+// "a string" (none of the fake's have quotes inside) or null.
+std::string server_stat_text(test::FakeApiServer& server, const std::string& name) {
+    std::string line = server.command(R"({"op": "stats"})");
+    auto pos = line.find("\"" + name + "\": ");
+    if (pos == std::string::npos) return "(absent)";
+    pos += name.size() + 4;
+    auto end = line[pos] == '"' ? line.find('"', pos + 1) + 1 : line.find_first_of(",}", pos);
+    return line.substr(pos, end - pos);
+}
+long server_stat(test::FakeApiServer& server, const std::string& name) {
+    return std::atol(server_stat_text(server, name).c_str());
+}
+
+config::KubeCredentials with_client_cert(config::KubeCredentials c, const std::string& name) {
+    c.client_cert_pem = test::read_file(test::test_cert_dir() + "/" + name + ".crt");
+    c.client_key_pem = test::read_file(test::test_cert_dir() + "/" + name + ".key");
+    c.token.clear();
+    return c;
+}
+}  // namespace
+
+TEST_CASE("mutual TLS: the kubeconfig's client certificate is presented; none or a foreign one is refused",
+          "[kube-client]") {
+    Quiet quiet;
+    test::FakeApiServer server(test::test_cert_dir(), "server", "ca");
+    World world{server, {}};
+    world.put("a", 1);
+    SECTION("the client certificate from the kubeconfig") {
+        Harness h(with_client_cert(credentials(server), "client"));
+        REQUIRE(h.equals(world));
+        CHECK(h.stats().errors == 0);
+        CHECK(server_stat(server, "handshake_failures") == 0);
+    }
+    for (std::string cert : {"", "rogueclient"}) {
+        DYNAMIC_SECTION((cert.empty() ? "no client certificate" : "a client certificate from another CA")) {
+            auto creds = cert.empty() ? credentials(server) : with_client_cert(credentials(server), cert);
+            creds.file = "/etc/kipvs/kubeconfig";
+            {
+                asio::io_context io;
+                kube::ApiClient client(io.get_executor(), creds, fast_client());
+                // OpenSSL's words for the alert, then what to fix.
+                std::string error = get_error(io, client, "/api/v1/services");
+                INFO(error);
+                CHECK(error.starts_with("response header " + server.url() + ": "));
+                if (cert.empty()) {
+                    CHECK(error.find("alert certificate required") != std::string::npos);
+                    CHECK(error.ends_with(
+                        "; the API server requires a client certificate and /etc/kipvs/kubeconfig gives none"));
+                } else {
+                    CHECK(error.find("alert unknown ca") != std::string::npos);
+                    CHECK(error.ends_with("; the API server refused the client certificate from "
+                                          "/etc/kipvs/kubeconfig (not signed by a CA it trusts, expired or revoked)"));
+                }
+            }
+            // The informer keeps trying, each attempt after a backoff step:
+            // 20 ms doubling to 200 ms, each drawn from [d/2, d], allows at
+            // most 12 attempts in a second (at 0, 10, 30, 70, 150, 250 … ms);
+            // a hot loop would make hundreds. A loaded machine only makes fewer.
+            long before = server_stat(server, "handshake_failures");
+            Harness h(creds);
+            h.run_for(1s);
+            CHECK(server_stat(server, "handshake_failures") - before <= 12);
+            REQUIRE(h.run_until([&] { return h.stats().errors >= 3; }));
+            CHECK_FALSE(h.cache.synced());
+            long refused = server_stat(server, "handshake_failures") - before;
+            // One LIST per attempt (an attempt in flight may be counted on one side only).
+            CHECK(std::labs(static_cast<long>(h.stats().lists) - refused) <= 1);
+            CHECK(h.stats().lists - h.stats().errors <= 1);
+        }
+    }
+}
+
+TEST_CASE("a server that never answers the TLS handshake: a handshake timeout, then recovery", "[kube-client]") {
+    Quiet quiet;
+    test::FakeApiServer server(test::test_cert_dir());
+    World world{server, {}};
+    world.put("a", 1);
+    server.command(R"({"op": "tls_stall"})");  // TCP is accepted; the handshake gets no answer
+    auto options = fast_client();
+    options.handshake_timeout = 300ms;
+    {
+        asio::io_context io;
+        kube::ApiClient client(io.get_executor(), credentials(server), options);
+        auto start = std::chrono::steady_clock::now();
+        CHECK(get_error(io, client, "/api/v1/services") == "TLS handshake " + server.url() + ": timed out");
+        auto took = std::chrono::steady_clock::now() - start;
+        CHECK(took >= 300ms);
+        CHECK(took < 5s);  // the deadline, not TCP's own minutes
+    }
+    Harness h(credentials(server), options);
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(h.run_until([&] { return h.stats().errors >= 2; }));
+    CHECK(std::chrono::steady_clock::now() - start >= 600ms);  // each attempt waited out its deadline
+    CHECK_FALSE(h.cache.synced());
+    server.command(R"({"op": "tls_stall", "on": false})");
+    REQUIRE(h.equals(world));
+    world.put("b", 2);
+    REQUIRE(h.equals(world));
+}
+
+TEST_CASE("a connect that gets no answer is reported as a connect timeout", "[kube-client]") {
+    Quiet quiet;
+    // A listener whose accept queue is full: Linux drops further SYNs (the
+    // client retransmits and waits), as with a black-holed route, but all on
+    // 127.0.0.1. A backlog of 0 holds one connection; the filler takes it.
+    asio::io_context io;
+    asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});
+    listener.listen(0);
+    asio::ip::tcp::socket filler(io);
+    filler.connect(listener.local_endpoint());
+    std::string url = "https://127.0.0.1:" + std::to_string(listener.local_endpoint().port());
+    config::KubeCredentials c;
+    c.file = "(test)";
+    c.server = *config::ServerUrl::parse(url);
+    auto options = fast_client();
+    options.connect_timeout = 300ms;
+    kube::ApiClient client(io.get_executor(), c, options);
+    auto start = std::chrono::steady_clock::now();
+    CHECK(get_error(io, client, "/api/v1/services") == "connect " + url + ": timed out");
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 300ms);
+    CHECK(took < 5s);  // the deadline, not the kernel's SYN retries (about two minutes)
+    CHECK(client.connects() == 0);
+}
+
+TEST_CASE("a LIST that gets no answer hits the request deadline, then recovers", "[kube-client]") {
+    Quiet quiet;
+    test::FakeApiServer server(test::test_cert_dir());
+    World world{server, {}};
+    world.put("a", 1);
+    server.command(R"({"op": "list_delay", "seconds": 2})");
+    auto options = fast_client();
+    options.request_timeout = 300ms;
+    {
+        asio::io_context io;
+        kube::ApiClient client(io.get_executor(), credentials(server), options);
+        CHECK(get_error(io, client, "/api/v1/services") == "response header " + server.url() + ": timed out");
+    }
+    Harness h(credentials(server), options);
+    REQUIRE(h.run_until([&] { return h.stats().errors >= 1; }));
+    CHECK_FALSE(h.cache.synced());
+    server.command(R"({"op": "list_delay", "seconds": 0})");
+    REQUIRE(h.equals(world));
+}
+
+TEST_CASE("an expired continue token restarts the list, without a relist", "[kube-client]") {
+    Quiet quiet;
+    test::FakeApiServer server(test::test_cert_dir());
+    World world{server, {}};
+    for (int i = 0; i < 20; ++i) world.put("svc-" + std::to_string(i), 1000 + i);
+    server.command(R"({"op": "expire_continue"})");  // the second page meets 410 Expired
+    Harness h(credentials(server));
+    REQUIRE(h.equals(world));
+    CHECK(h.stats().lists == 1);
+    CHECK(h.stats().relists == 0);
+    CHECK(h.stats().errors == 0);
+    CHECK(h.stats().list_pages == 4);  // page 1, then (after the 410 on page 2) pages 1-3 again
+}
+
+TEST_CASE("the request says who is asking and for what; SNI names a host, never an address", "[kube-client]") {
+    Quiet quiet;
+    {
+        test::FakeApiServer server(test::test_cert_dir());
+        asio::io_context io;
+        kube::ApiClient client(io.get_executor(), credentials(server), fast_client());
+        REQUIRE(get_error(io, client, "/api/v1/services") == "(none)");
+        CHECK(server_stat_text(server, "user_agent").starts_with("\"kipvs/"));
+        CHECK(server_stat_text(server, "accept") == "\"application/json\"");
+        CHECK(server_stat_text(server, "sni") == "null");  // RFC 6066: no IP addresses in SNI
+    }
+    test::FakeApiServer server(test::test_cert_dir(), "wrongsan");
+    auto creds = credentials(server);
+    creds.tls_server_name = "elsewhere.example";
+    asio::io_context io;
+    kube::ApiClient client(io.get_executor(), creds, fast_client());
+    REQUIRE(get_error(io, client, "/api/v1/services") == "(none)");
+    CHECK(server_stat_text(server, "sni") == "\"elsewhere.example\"");
 }
 
 // Beast's own tests drive a parser through a stream that fails at step N for

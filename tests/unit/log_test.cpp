@@ -20,3 +20,10 @@ TEST_CASE("log levels parse by name", "[log]") {
     CHECK(parse_level("warn") == Level::warning);
     CHECK_FALSE(parse_level("verbose"));
 }
+
+TEST_CASE("journal prefixes only while stderr is the stream systemd named", "[log]") {
+    CHECK(is_journal_stream("8:123456", 8, 123456));
+    CHECK_FALSE(is_journal_stream("8:123456", 8, 123457));  // stderr redirected elsewhere
+    CHECK_FALSE(is_journal_stream("", 8, 123456));
+    CHECK_FALSE(is_journal_stream("garbage", 8, 123456));
+}

@@ -5,6 +5,7 @@
 #   wrongsan.crt/key  signed by it, SAN DNS:elsewhere.example only
 #   other-ca.crt, rogue.crt/key  a server certificate from another CA
 #   client.crt/key  a client certificate from ca.crt (CN system:kube-proxy)
+#   rogueclient.crt/key  a client certificate from other-ca.crt (refused by mutual TLS)
 set -eu
 dir=$1
 cd "$dir"
@@ -25,3 +26,4 @@ leaf server ca 'IP:127.0.0.1,IP:::1,DNS:localhost'
 leaf wrongsan ca 'DNS:elsewhere.example'
 leaf rogue other-ca 'IP:127.0.0.1,DNS:localhost'
 leaf client ca 'DNS:system:kube-proxy'
+leaf rogueclient other-ca 'DNS:system:kube-proxy'

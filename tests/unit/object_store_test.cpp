@@ -87,3 +87,62 @@ TEST_CASE("a slice relabelled to another service replans both", "[object-store]"
     CHECK(desired.virtual_server(VsKey{ip("10.96.0.1"), kernel::Protocol::tcp, 80})->destinations.empty());
     CHECK(desired.virtual_server(VsKey{ip("10.96.0.2"), kernel::Protocol::tcp, 80})->destinations.size() == 1);
 }
+
+TEST_CASE("a stored slice expands back to exactly the slice it was made from", "[object-store]") {
+    model::EndpointSlice s = slice("web-1", "web", {"10.244.1.1", "10.244.1.2", "10.244.2.1", "10.244.3.1"});
+    s.last_change_trigger_time = "2024-06-07T10:00:00Z";
+    auto& e = s.endpoints;
+    e[0].node_name = e[1].node_name = "node-a";
+    e[0].zone = e[1].zone = "zone-a";
+    e[1].ready = false;
+    e[1].terminating = true;
+    e[2].node_name = "node-b";
+    e[2].zone = "zone-b";
+    e[2].hint_zones = {"zone-b", "zone-c"};
+    e[2].hint_nodes = {"node-b"};
+    e[3].node_name = "node-a";  // same node, another zone: its own placement
+    e[3].zone = "zone-z";
+    e[3].serving = false;
+
+    StoredSlice stored = StoredSlice::of(s);
+    CHECK(stored.endpoints.size() == 4);
+    CHECK(stored.placements.size() == 3);
+    CHECK(stored.head.endpoints.empty());
+    CHECK(stored.expand() == s);
+    CHECK(StoredSlice::of(s) == stored);
+
+    model::EndpointSlice other = s;
+    other.endpoints[2].hint_nodes.clear();
+    CHECK_FALSE(StoredSlice::of(other) == stored);
+    CHECK(StoredSlice::of(other).expand() == other);
+
+    model::EndpointSlice six;
+    six.name = "v6";
+    six.address_type = model::AddressType::ipv6;
+    model::Endpoint v6;
+    v6.address = ip("fd00::2");
+    six.endpoints = {v6};
+    CHECK(StoredSlice::of(six).expand() == six);
+    CHECK(StoredSlice::of(model::EndpointSlice{}).expand() == model::EndpointSlice{});
+}
+
+TEST_CASE("the store hands out its slices as they arrived, and an identical one is no change", "[object-store]") {
+    ObjectStore store;
+    model::EndpointSlice s = slice("web-1", "web", {"10.244.1.1", "10.244.2.1"});
+    s.endpoints[0].node_name = "node-a";
+    s.endpoints[1].hint_zones = {"zone-b"};
+    CHECK(store.upsert_slice(s));
+    CHECK(store.endpoint_count() == 2);
+    CHECK_FALSE(store.upsert_slice(s));
+
+    auto slices = store.slices_of("default/web");
+    REQUIRE(slices.size() == 1);
+    CHECK(**slices.begin() == s);
+    const std::vector<const model::EndpointSlice*>& pointers = slices;
+    CHECK(*pointers.at(0) == s);
+    CHECK(store.slices_of("default/none").empty());
+
+    s.endpoints[1].ready = false;
+    CHECK(store.upsert_slice(s));
+    CHECK(store.endpoint_count() == 2);
+}

@@ -84,4 +84,25 @@ else
     fail "plan --follow prints a watched change as a diff"
     sed 's/^/    /' "$work/follow.out" "$work/follow.err"
 fi
+# kipvs check reaches the API server through the same client and says what it listed.
+"$kipvs" --config "$work/kipvs.yaml" check >"$work/check.out" 2>"$work/check.err" || true
+if grep -qF "# sources: API server https://127.0.0.1:$port" "$work/check.out" &&
+    grep -qF "listed 1 service(s), 2 endpoint(s)" "$work/check.out"; then
+    ok "check lists the API server's objects"
+else
+    fail "check lists the API server's objects"
+    sed 's/^/    /' "$work/check.out" "$work/check.err"
+fi
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=''
+start=$(date +%s)
+"$kipvs" --config "$work/kipvs.yaml" check --wait 2s >"$work/check.out" 2>"$work/check.err" || true
+if grep -qF "no complete list of Services and EndpointSlices from API server https://127.0.0.1:$port within 2 s" "$work/check.err" &&
+    [ $(($(date +%s) - start)) -lt 10 ]; then
+    ok "check names an unreachable API server within its --wait"
+else
+    fail "check names an unreachable API server within its --wait"
+    sed 's/^/    /' "$work/check.out" "$work/check.err"
+fi
 exit $((fails > 0))

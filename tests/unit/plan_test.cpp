@@ -158,9 +158,9 @@ TEST_CASE("a ClusterIP service: one bound virtual server, masqueraded destinatio
     CHECK(vs.netmask == 0);  // the whole address, as the codec decodes 255.255.255.255
     for (const auto& d : p.virtual_servers[0].destinations) {
         CHECK(d.weight == 1);
-        CHECK(d.forwarding == kernel::Forwarding::masquerade);
-        CHECK(d.upper_threshold == 0);
-        CHECK(d.lower_threshold == 0);
+        CHECK(d.real_server().forwarding == kernel::Forwarding::masquerade);
+        CHECK(d.real_server().upper_threshold == 0);
+        CHECK(d.real_server().lower_threshold == 0);
     }
 }
 

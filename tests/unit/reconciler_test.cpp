@@ -38,7 +38,7 @@ ServicePlan cluster_ip(const char* vip, std::uint16_t port, std::vector<const ch
     ServicePlan plan;
     kernel::ServiceTable table{vs(vip, port, protocol), {}};
     for (const char* b : backends) table.destinations.push_back(rs(b, 8080));
-    plan.virtual_servers.push_back(table);
+    plan.virtual_servers.push_back(PlannedVirtualServer::of(table));
     std::string proto = protocol == kernel::Protocol::tcp ? "tcp" : "udp";
     plan.set_entries.push_back({KubeSet::cluster_ip, model::Family::v4, std::string(vip) + "," + proto + ":" + std::to_string(port)});
     plan.set_entries.push_back({KubeSet::ipvs_ips, model::Family::v4, vip});

@@ -40,7 +40,7 @@ kernel::ServiceTable table(const char* vip, std::uint16_t port, std::vector<cons
 // A ClusterIP service's plan: VIP bound, in KUBE-CLUSTER-IP and KUBE-IPVS-IPS.
 ServicePlan cluster_ip(const char* vip, std::uint16_t port, std::vector<const char*> backends) {
     ServicePlan plan;
-    plan.virtual_servers.push_back(table(vip, port, std::move(backends)));
+    plan.virtual_servers.push_back(PlannedVirtualServer::of(table(vip, port, std::move(backends))));
     auto family = ip(vip).family;
     plan.set_entries.push_back({KubeSet::cluster_ip, family, std::string(vip) + ",tcp:" + std::to_string(port)});
     plan.set_entries.push_back({KubeSet::ipvs_ips, family, vip});

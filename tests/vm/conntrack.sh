@@ -8,7 +8,8 @@
 # from a delayed work (Linux >= 5.9) and drops their conntrack entries,
 # sometimes before kipvs looks (then kipvs finds nothing to flush). Part 1
 # turns that sysctl off, so only kipvs's ctnetlink flush can remove the
-# entry; part 2 runs with kube-proxy's sysctls.
+# entry; part 2 runs with kube-proxy's sysctls; part 3 deletes the whole
+# service (ClusterIP and NodePort): all its flows go, others stay.
 # Run: tests/vm/vm-run --file build/kipvs --file build/tests/vm/udp-responder tests/vm/conntrack.sh
 # shellcheck source=tests/vm/lib.sh
 . /test/lib.sh
@@ -159,5 +160,33 @@ check_not "no flush failure logged" grep -q 'flushing UDP flows' $LOG
 conntrack -L -p udp 2>/dev/null | sed 's/^/    | /'
 expect_eq "the entries to dns1 are left" "$(printf '%s\n' "$dns1_port 10.200.1.2" "$live_port 10.200.1.2" | sort)" "$(flows)"
 expect_eq "the client that used dns2 reaches dns1 from the same port" "dns1" "$(ask $stale_port)"
+
+# --- part 3: a deleted UDP service takes all its flows, NodePort too --------
+# expire_nodest_conn off again, so that only kipvs's flush removes them.
+write_config '"net/ipv4/vs/expire_nodest_conn": "0"'
+write_dns 10.200.1.2 10.200.2.2
+sed -i 's/^spec:$/spec:\n  type: NodePort/; s/^    targetPort: 53$/    targetPort: 53\n    nodePort: 30053/' /tmp/manifests/dns.yaml
+sync "kipvs run --once with a UDP NodePort"
+check "the UDP NodePort is a virtual server" sh -c "$IPVSADM -S -n | grep -q -- '-A -u 10.200.9.1:30053 -s rr'"
+log "answers through the VIP and the NodePort: $(ask 40005) $($NS client $UDP ask 10.200.9.1 30053 40006)"
+# A UDP flow that is not the service's: straight to dns1.
+$NS client $UDP ask 10.200.1.2 53 40007 >/dev/null
+# node_port_flows: UDP conntrack entries to the NodePort
+node_port_flows() { conntrack -L -p udp --orig-dst 10.200.9.1 --orig-port-dst 30053 2>/dev/null | grep -c . ; }
+vip_before=$(flows | grep -c .)
+np_before=$(node_port_flows)
+log "before the delete: $vip_before flow(s) to $VIP:53, $np_before to the NodePort"
+check "flows to the VIP before the delete" [ "$vip_before" -ge 1 ]
+expect_eq "a flow to the NodePort before the delete" 1 "$np_before"
+rm /tmp/manifests/dns.yaml
+sync "kipvs run --once without the service"
+expect_eq "no virtual server left" "" "$($IPVSADM -S -n)"
+conntrack -L -p udp 2>/dev/null | sed 's/^/    | /'
+check "the sync reports every flow flushed" grep -q ", $((vip_before + np_before)) UDP flows flushed" $LOG
+check_not "no flush failure logged" grep -q 'flushing UDP flows' $LOG
+expect_eq "no flow to the VIP left" "" "$(flows)"
+expect_eq "no flow to the NodePort left" 0 "$(node_port_flows)"
+expect_eq "the flow that is not the service's stays" 1 \
+    "$(conntrack -L -p udp --orig-dst 10.200.1.2 --orig-port-dst 53 2>/dev/null | grep -c .)"
 
 finish

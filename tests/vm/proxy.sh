@@ -31,6 +31,11 @@ requests() {
 # distinct WORDS: the distinct words, sorted, space-separated.
 distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
+# --- kipvs check before switching: what run would change ----------------------
+check "kipvs check on a cold node" sh -c "$KIPVS check --config $CONFIG >/tmp/check.out 2>&1"
+check "check shows the virtual server run would add" grep -q '^#   + -A -t 10.96.0.10:80 -s rr' /tmp/check.out
+check "check changes nothing" sh -c "! $IPVSADM -S -n | grep -q 10.96.0.10"
+
 # --- one sync on a cold node -------------------------------------------------
 check "kipvs run --once" sh -c "$KIPVS run --once --config $CONFIG >$LOG 2>&1"
 sed 's/^/    | /' $LOG
@@ -87,6 +92,7 @@ check "kipvs run --once again" sh -c "$KIPVS run --once --config $CONFIG >$LOG 2
 wait $held
 check_not "sysctls already right: nothing logged" grep -q 'sysctl net/' $LOG
 check "a connection held across the restart is answered" grep -q '^backend' /tmp/held.out
+check "check after a sync: nothing to change" sh -c "$KIPVS check --config $CONFIG 2>&1 | grep -q 'kipvs run would change nothing'"
 check "second run: no change" grep -q 'first sync (.*): virtual servers +0 ~0 -0, destinations +0 ~0 -0, set entries +0 -0, addresses +0 -0 in' $LOG ||
     sed 's/^/    | /' $LOG
 

@@ -19,15 +19,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "responder_address.hpp"
+
 namespace {
 
 bool endpoint(const char* address, const char* port, sockaddr_in& out) {
-    out = {};
-    out.sin_family = AF_INET;
-    out.sin_port = htons(static_cast<std::uint16_t>(std::atoi(port)));
-    if (inet_pton(AF_INET, address, &out.sin_addr) == 1) return true;
-    std::fprintf(stderr, "udp-responder: bad address %s\n", address);
-    return false;
+    return parse_responder_address("udp-responder", address, port, out);
 }
 
 int ask(int argc, char** argv) {
