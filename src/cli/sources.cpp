@@ -156,22 +156,25 @@ public:
 
     void start(proxy::ObjectStore& store) override {
         store_ = &store;
+        // The store keeps Services and EndpointSlices (compactly): the
+        // informers keep only resourceVersions, to diff a relist.
         services_ = std::make_unique<kube::InformerCache<model::Service>>(kube::Handlers<model::Service>{
-            [this](kube::ChangeKind kind, const model::Service* old, const model::Service* current) {
-                bool changed = kind == kube::ChangeKind::deleted ? store_->remove_service(old->namespace_name, old->name)
+            [this](kube::ChangeKind kind, const std::string& key, const model::Service*, const model::Service* current) {
+                bool changed = kind == kube::ChangeKind::deleted ? remove(key, &proxy::ObjectStore::remove_service)
                                                                   : store_->upsert_service(*current);
                 if (changed) callbacks_.notify(SourceEvent::objects_changed);
             },
-            [this] { synced_services_ = true; notify_synced(); }});
+            [this] { synced_services_ = true; notify_synced(); }}, kube::Retain::versions);
         slices_ = std::make_unique<kube::InformerCache<model::EndpointSlice>>(kube::Handlers<model::EndpointSlice>{
-            [this](kube::ChangeKind kind, const model::EndpointSlice* old, const model::EndpointSlice* current) {
-                bool changed = kind == kube::ChangeKind::deleted ? store_->remove_slice(old->namespace_name, old->name)
+            [this](kube::ChangeKind kind, const std::string& key, const model::EndpointSlice*,
+                   const model::EndpointSlice* current) {
+                bool changed = kind == kube::ChangeKind::deleted ? remove(key, &proxy::ObjectStore::remove_slice)
                                                                   : store_->upsert_slice(*current);
                 if (changed) callbacks_.notify(SourceEvent::objects_changed);
             },
-            [this] { synced_slices_ = true; notify_synced(); }});
+            [this] { synced_slices_ = true; notify_synced(); }}, kube::Retain::versions);
         nodes_ = std::make_unique<kube::InformerCache<model::Node>>(kube::Handlers<model::Node>{
-            [this](kube::ChangeKind kind, const model::Node*, const model::Node* current) {
+            [this](kube::ChangeKind kind, const std::string&, const model::Node*, const model::Node* current) {
                 if (kind == kube::ChangeKind::deleted) node_.reset();
                 else node_ = *current;
                 callbacks_.notify(SourceEvent::node_changed);
@@ -199,6 +202,14 @@ public:
     }
 
 private:
+    // "namespace/name", the informer's key, into the store's two arguments.
+    template <class Remove>
+    bool remove(const std::string& key, Remove remove_from_store) {
+        auto slash = key.find('/');
+        if (slash == std::string::npos) return false;
+        return (store_->*remove_from_store)(key.substr(0, slash), key.substr(slash + 1));
+    }
+
     void notify_synced() {
         if (synced()) callbacks_.notify(SourceEvent::synced);
     }

@@ -3,6 +3,9 @@
 // updated from LIST pages and WATCH lines, and the notifications consumers
 // get. A relist is diffed against the cache, so consumers see only what
 // really changed; an object that does not decode keeps its previous version.
+// A consumer that keeps the objects itself (kipvs run's object store) asks
+// for Retain::versions: the cache then holds each key's resourceVersion
+// only, and a relist notifies the objects whose resourceVersion moved.
 #include <functional>
 #include <map>
 #include <optional>
@@ -27,17 +30,22 @@ inline model::Node decode(const boost::json::value& v, const model::Node*) { ret
 
 enum class ChangeKind { added, updated, deleted };
 
+// What the cache keeps of each object.
+enum class Retain { objects, versions };
+
 template <class T>
 struct Handlers {
-    // old is null for added, current is null for deleted.
-    std::function<void(ChangeKind, const T* old, const T* current)> on_change;
+    // key is "namespace/name" (or "name"); old is null for added, and always
+    // under Retain::versions; current is null for deleted.
+    std::function<void(ChangeKind, const std::string& key, const T* old, const T* current)> on_change;
     std::function<void()> on_synced;  // once, after the first complete LIST
 };
 
 template <class T>
 class InformerCache final : public ResourceSink {
 public:
-    explicit InformerCache(Handlers<T> handlers = {}) : handlers_(std::move(handlers)) {}
+    explicit InformerCache(Handlers<T> handlers = {}, Retain retain = Retain::objects)
+        : handlers_(std::move(handlers)), retain_(retain) {}
 
     void begin_list() override {
         listed_.clear();
@@ -70,6 +78,11 @@ public:
                 std::string k = key->to_string();
                 listed_keys_.insert(k);
                 try {
+                    if (retain_ == Retain::versions) {
+                        // Applied at once: no second copy of the list is held.
+                        upsert_version(k, kube::resource_version(item), item);
+                        continue;
+                    }
                     listed_.insert_or_assign(k, decode(item, static_cast<const T*>(nullptr)));
                 } catch (const DecodeError& e) {
                     ++stats_.decode_errors;
@@ -84,9 +97,19 @@ public:
         for (auto& [key, value] : listed_) upsert(key, std::move(value));
         for (auto it = objects_.begin(); it != objects_.end();) {
             if (listed_keys_.count(it->first) == 0) {
+                std::string key = it->first;
                 T old = std::move(it->second);
                 it = objects_.erase(it);
-                notify(ChangeKind::deleted, &old, nullptr);
+                notify(ChangeKind::deleted, key, &old, nullptr);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = versions_.begin(); it != versions_.end();) {
+            if (listed_keys_.count(it->first) == 0) {
+                std::string key = it->first;
+                it = versions_.erase(it);
+                notify(ChangeKind::deleted, key, nullptr, nullptr);
             } else {
                 ++it;
             }
@@ -137,11 +160,15 @@ public:
             if (auto it = objects_.find(k); it != objects_.end()) {
                 T old = std::move(it->second);
                 objects_.erase(it);
-                notify(ChangeKind::deleted, &old, nullptr);
+                notify(ChangeKind::deleted, k, &old, nullptr);
             }
+            if (versions_.erase(k) > 0) notify(ChangeKind::deleted, k, nullptr, nullptr);
         } else if (type == "ADDED" || type == "MODIFIED") {
             try {
-                upsert(k, decode(object, static_cast<const T*>(nullptr)));
+                if (retain_ == Retain::versions)
+                    upsert_version(k, rv, object);
+                else
+                    upsert(k, decode(object, static_cast<const T*>(nullptr)));
             } catch (const DecodeError& e) {
                 ++stats_.decode_errors;
                 log::warning(std::string(e.what()) + " (kept the previous version)");
@@ -160,7 +187,7 @@ public:
         auto it = objects_.find(key);
         return it == objects_.end() ? nullptr : &it->second;
     }
-    std::size_t size() const { return objects_.size(); }
+    std::size_t size() const { return retain_ == Retain::versions ? versions_.size() : objects_.size(); }
     // Sorted, for comparisons in tests and for dumps.
     std::map<std::string, T> snapshot() const { return {objects_.begin(), objects_.end()}; }
     template <class F>
@@ -182,20 +209,37 @@ private:
         auto it = objects_.find(key);
         if (it == objects_.end()) {
             auto [pos, ok] = objects_.emplace(key, std::move(value));
-            notify(ChangeKind::added, nullptr, &pos->second);
+            notify(ChangeKind::added, key, nullptr, &pos->second);
         } else if (!(it->second == value)) {
             T old = std::exchange(it->second, std::move(value));
-            notify(ChangeKind::updated, &old, &it->second);
+            notify(ChangeKind::updated, key, &old, &it->second);
         }
     }
 
-    void notify(ChangeKind kind, const T* old, const T* current) {
+    // Retain::versions: an object whose resourceVersion did not move is
+    // unchanged (the API server moves it on every write); one without a
+    // resourceVersion is always passed on, and the consumer compares.
+    void upsert_version(const std::string& key, std::string rv, const boost::json::value& object) {
+        auto it = versions_.find(key);
+        if (it != versions_.end() && !rv.empty() && it->second == rv) return;
+        T value = decode(object, static_cast<const T*>(nullptr));  // throws before anything changes
+        bool added = it == versions_.end();
+        if (added)
+            versions_.emplace(key, std::move(rv));
+        else
+            it->second = std::move(rv);
+        notify(added ? ChangeKind::added : ChangeKind::updated, key, nullptr, &value);
+    }
+
+    void notify(ChangeKind kind, const std::string& key, const T* old, const T* current) {
         ++stats_.notifications;
-        if (handlers_.on_change) handlers_.on_change(kind, old, current);
+        if (handlers_.on_change) handlers_.on_change(kind, key, old, current);
     }
 
     Handlers<T> handlers_;
+    Retain retain_;
     std::unordered_map<std::string, T> objects_;
+    std::unordered_map<std::string, std::string> versions_;  // Retain::versions
     std::unordered_map<std::string, T> listed_;
     std::unordered_set<std::string> listed_keys_;
     std::string resource_version_;

@@ -84,7 +84,7 @@ struct Harness {
     Harness(const config::KubeCredentials& creds, kube::ClientOptions client = fast_client(),
             kube::InformerOptions options = fast_services())
         : cache(kube::Handlers<model::Service>{
-              [this](kube::ChangeKind k, const model::Service* old, const model::Service* cur) {
+              [this](kube::ChangeKind k, const std::string&, const model::Service* old, const model::Service* cur) {
                   changes.push_back(std::string(k == kube::ChangeKind::added     ? "add "
                                                 : k == kube::ChangeKind::updated ? "update "
                                                                                  : "delete ") +

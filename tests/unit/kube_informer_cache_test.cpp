@@ -33,9 +33,11 @@ struct Recorder {
     std::vector<std::string> changes;
     int synced = 0;
     kube::Handlers<model::Service> handlers() {
-        return {[this](kube::ChangeKind kind, const model::Service* old, const model::Service* cur) {
+        return {[this](kube::ChangeKind kind, const std::string& key, const model::Service*, const model::Service* cur) {
                     const char* k = kind == kube::ChangeKind::added ? "add " : kind == kube::ChangeKind::updated ? "update " : "delete ";
-                    changes.push_back(k + (cur ? cur->name : old->name));
+                    std::string name = key.substr(key.find('/') + 1);
+                    if (cur && cur->name != name) name += " (named " + cur->name + ")";
+                    changes.push_back(k + name);
                 },
                 [this] { ++synced; }};
     }
@@ -114,6 +116,45 @@ TEST_CASE("a relist is diffed against the cache", "[kube-cache]") {
     cache.end_list();
     std::sort(rec.changes.begin(), rec.changes.end());
     CHECK(rec.changes == std::vector<std::string>{"add d", "delete b", "update c"});
+}
+
+TEST_CASE("Retain::versions keeps resourceVersions only and passes on what moved", "[kube-cache]") {
+    Recorder rec;
+    kube::InformerCache<model::Service> cache(rec.handlers(), kube::Retain::versions);
+    cache.begin_list();
+    cache.list_page(list({svc("a", "10.0.0.1", 80, "1"), svc("b", "10.0.0.2", 80, "2")}, "5", "tok"));
+    // Passed on page by page: no second copy of the list is held.
+    CHECK(rec.changes == std::vector<std::string>{"add a", "add b"});
+    cache.list_page(list({svc("c", "10.0.0.3", 80, "3")}, "6"));
+    cache.end_list();
+    CHECK(rec.synced == 1);
+    CHECK(cache.size() == 3);
+    CHECK(cache.find("d/a") == nullptr);
+    rec.changes.clear();
+
+    cache.watch_line(event("MODIFIED", svc("a", "10.0.0.1", 80, "1")));  // resourceVersion unchanged
+    cache.watch_line(event("MODIFIED", svc("a", "10.0.0.1", 81, "7")));
+    cache.watch_line(event("MODIFIED", svc("b", "not-an-ip", 80, "8")));  // keeps its version
+    cache.watch_line(event("DELETED", svc("c", "10.0.0.3", 80, "9")));
+    CHECK(rec.changes == std::vector<std::string>{"update a", "delete c"});
+    CHECK(cache.stats().decode_errors == 1);
+    rec.changes.clear();
+
+    // A relist: unchanged versions say nothing, moved ones update, missing
+    // ones are deleted, one that does not decode is neither.
+    cache.begin_list();
+    cache.list_page(list({svc("a", "10.0.0.1", 81, "7"), svc("b", "bad", 80, "10"), svc("d", "10.0.0.4", 80, "11")},
+                         "20"));
+    cache.end_list();
+    CHECK(rec.changes == std::vector<std::string>{"add d"});
+    CHECK(cache.size() == 3);
+    rec.changes.clear();
+    cache.begin_list();
+    cache.list_page(list({svc("b", "10.0.0.2", 80, "12")}, "21"));
+    cache.end_list();
+    std::sort(rec.changes.begin(), rec.changes.end());
+    CHECK(rec.changes == std::vector<std::string>{"delete a", "delete d", "update b"});
+    CHECK(cache.resource_version() == "21");
 }
 
 TEST_CASE("watch ERROR events: 410 means relist, others are stream errors", "[kube-cache]") {
