@@ -63,7 +63,9 @@ private:
         for (const auto& e : loaded.errors) log::error("manifests: " + e);
         for (const auto& w : loaded.warnings) log::warning("manifests: " + w);
         std::vector<std::string> kept;
-        auto objects = source::merge_with_previous(last_good_, std::move(loaded), kept);
+        bool failed = !loaded.failed_files.empty() || !loaded.failed_objects.empty();
+        auto objects = failed ? source::merge_with_previous(previous_objects(), std::move(loaded), kept)
+                              : std::move(loaded);
         for (const auto& k : kept) log::warning("manifests: " + k);
         std::optional<model::Node> node;
         for (const auto& n : objects.nodes)
@@ -71,8 +73,9 @@ private:
         bool node_changed = node != node_;
         node_ = std::move(node);
         std::size_t services = objects.services.size(), slices = objects.slices.size();
-        bool changed = store_->replace_all(objects.services, objects.slices);
-        last_good_ = std::move(objects);
+        last_origins_ = std::move(objects.origins);
+        last_nodes_ = std::move(objects.nodes);
+        bool changed = store_->replace_all(std::move(objects.services), std::move(objects.slices));
         std::string summary = "manifests: ";
         summary += std::to_string(services);
         summary += " services, ";
@@ -84,6 +87,29 @@ private:
         log::info(summary);
         if (node_changed) callbacks_.notify(SourceEvent::node_changed);
         if (changed) callbacks_.notify(SourceEvent::objects_changed);
+    }
+
+    // The last good load, for merge_with_previous to put back what a failed
+    // file or object held. Its Services and EndpointSlices are what the
+    // store holds (compactly): they are rebuilt from it only when something
+    // failed, so that no second copy is kept.
+    source::ManifestObjects previous_objects() const {
+        source::ManifestObjects previous;
+        previous.origins = last_origins_;
+        previous.nodes = last_nodes_;
+        for (const auto& entry : last_origins_) {
+            const std::string& key = entry.first;  // "Service ns/name", "EndpointSlice ns/name", "Node name"
+            auto space = key.find(' ');
+            if (space == std::string::npos) continue;
+            std::string kind = key.substr(0, space), name = key.substr(space + 1);
+            if (kind == "Service") {
+                if (auto it = store_->services().find(name); it != store_->services().end())
+                    previous.services.push_back(it->second);
+            } else if (kind == "EndpointSlice") {
+                if (auto slice = store_->slice(name)) previous.slices.push_back(std::move(*slice));
+            }
+        }
+        return previous;
     }
 
     // Inside asio handlers: an exception would leave io_context::run, so an
@@ -139,7 +165,8 @@ private:
     std::optional<source::ManifestWatcher> watcher_;
     std::optional<asio::posix::stream_descriptor> fd_;
     std::optional<model::Node> node_;
-    source::ManifestObjects last_good_;  // what the store holds, with origins
+    std::map<std::string, source::ObjectOrigin> last_origins_;  // of what the store holds
+    std::vector<model::Node> last_nodes_;
     bool synced_ = false;
 };
 

@@ -206,6 +206,12 @@ ExpandedSlices ObjectStore::slices_of(const std::string& service_key) const {
     return ExpandedSlices(std::move(out));
 }
 
+std::optional<model::EndpointSlice> ObjectStore::slice(const std::string& key) const {
+    auto it = slices_.find(key);
+    if (it == slices_.end()) return std::nullopt;
+    return it->second.expand();
+}
+
 ObjectStore::ChangeCounts ObjectStore::change_counts() const {
     return {service_changes_, endpoint_changes_, services_pending_.size(), endpoints_pending_.size()};
 }

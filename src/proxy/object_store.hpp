@@ -5,6 +5,7 @@
 // costs what it changed.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -98,6 +99,8 @@ public:
     // Copies made on demand (the store keeps slices compact): cost the
     // service's endpoints, not the store's.
     ExpandedSlices slices_of(const std::string& service_key) const;
+    // One slice by "ns/name", expanded; none when the store does not hold it.
+    std::optional<model::EndpointSlice> slice(const std::string& key) const;
     // kube-proxy's change trackers as counters: changes since start, and
     // services with changes not yet planned.
     struct ChangeCounts {

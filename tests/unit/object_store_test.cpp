@@ -141,6 +141,9 @@ TEST_CASE("the store hands out its slices as they arrived, and an identical one 
     const std::vector<const model::EndpointSlice*>& pointers = slices;
     CHECK(*pointers.at(0) == s);
     CHECK(store.slices_of("default/none").empty());
+    // One slice by its key, as the manifest source rebuilds what a failed file held.
+    CHECK(store.slice("default/web-1") == s);
+    CHECK_FALSE(store.slice("default/none"));
 
     s.endpoints[1].ready = false;
     CHECK(store.upsert_slice(s));

@@ -119,6 +119,18 @@ expect_eq "the new backend takes traffic" "backend1 backend3" "$(distinct $got)"
 # Its earlier connections linger in TIME_WAIT, so it drains at weight 0.
 check "the removed backend drains at weight 0" sh -c "$IPVSADM -S -n | grep -q -- '-a -t 10.96.0.10:80 -r 10.200.2.2:80 -m -w 0'"
 
+# A broken manifest keeps what it held until it loads again.
+cp /test/demo/web.yaml /tmp/web.yaml.good
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: web\n' > /test/demo/web.yaml
+check "a broken manifest is named" wait_for 10 grep -q 'web.yaml: kept the previous' $LOG
+check "the load with it keeps its objects" wait_for 10 grep -q 'some kept from before' $LOG
+loads=$(grep -c 'manifests: 2 services' $LOG)
+check "its objects stay in the kernel" sh -c "$IPVSADM -S -n | grep -q -- '-a -t 10.96.0.10:80 -r 10.200.3.2:80 -m -w 1'"
+# shellcheck disable=SC2086
+expect_eq "its service keeps answering" "backend1 backend3" "$(distinct $(requests 4 http://10.96.0.10/))"
+cp /tmp/web.yaml.good /test/demo/web.yaml
+check "the mended manifest loads again" wait_for 10 sh -c "[ \$(grep -c 'manifests: 2 services' $LOG) -gt $loads ]"
+
 # A new node address gets NodePorts without a restart (rtnetlink events).
 $IP addr add 10.200.1.100/24 dev backend1-h
 check "a new node address serves the NodePort" wait_for 10 sh -c "$IPVSADM -S -n | grep -q -- '-A -t 10.200.1.100:30080 -s rr'"
