@@ -84,6 +84,18 @@ else
     fail "plan --follow prints a watched change as a diff"
     sed 's/^/    /' "$work/follow.out" "$work/follow.err"
 fi
+# insecure-skip-tls-verify: the server is not verified, and every connection says so.
+sed -e "s|certificate-authority: .*|insecure-skip-tls-verify: true|" "$work/kubeconfig" >"$work/insecure.kubeconfig"
+sed -e "s|$work/kubeconfig|$work/insecure.kubeconfig|" "$work/kipvs.yaml" >"$work/insecure.yaml"
+if out=$("$kipvs" --config "$work/insecure.yaml" plan --format ipvsadm 2>"$work/insecure.err") &&
+    [ -n "$out" ] &&
+    [ "$(grep -c "insecure-skip-tls-verify is set in $work/insecure.kubeconfig: the identity of https://127.0.0.1:$port is not checked" "$work/insecure.err")" -ge 2 ]; then
+    ok "insecure-skip-tls-verify warns on every connection"
+else
+    fail "insecure-skip-tls-verify warns on every connection"
+    sed 's/^/    /' "$work/insecure.err"
+fi
+
 # kipvs check reaches the API server through the same client and says what it listed.
 "$kipvs" --config "$work/kipvs.yaml" check >"$work/check.out" 2>"$work/check.err" || true
 if grep -qF "# sources: API server https://127.0.0.1:$port" "$work/check.out" &&

@@ -61,5 +61,10 @@ expect_eq "plan in the libc-free image, name from DNS, verified TLS" "-A -t 10.9
 -a -t 10.96.0.10:80 -r 10.200.1.2:80 -m -w 1
 -a -t 10.96.0.10:80 -r 10.200.3.2:80 -m -w 1" "$got"
 [ -n "$got" ] || sed 's/^/    | /' /tmp/plan.err
+# A name the DNS server does not know: the error names the server's URL.
+sed 's/kube-api.test/missing.test/' /test/kubeconfig > $root/test/kubeconfig
+chroot $root /bin/busybox timeout 5 /kipvs --config /test/kipvs.yaml plan --format ipvsadm >/dev/null 2>/tmp/plan.err
+sed 's/^/    | /' /tmp/plan.err | head -3
+check "an unknown name is reported with the server's URL" grep -q 'resolve https://missing.test:6443' /tmp/plan.err
 kill $dns
 finish
