@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "fake_apiserver.hpp"
+#include "kube/backoff.hpp"
 #include "kube/informer.hpp"
 #include "kube/informer_cache.hpp"
 #include "log/log.hpp"
@@ -582,4 +583,21 @@ TEST_CASE("fail at every step of connect, handshake, request and stream", "[kube
         CHECK(h.stats().errors == (failed ? 1u : 0u));
     }
     CHECK(covered == 14);
+}
+
+TEST_CASE("the informers' backoff: 1 s doubling to a 30 s cap, each step jittered down to half", "[kube-cache]") {
+    using std::chrono::milliseconds;
+    kube::InformerOptions defaults;
+    CHECK(defaults.backoff_initial == std::chrono::seconds(1));
+    CHECK(defaults.backoff_cap == std::chrono::seconds(30));
+    kube::Backoff backoff(defaults.backoff_initial, defaults.backoff_cap);
+    const std::vector<long> steps = {1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
+    for (long step : steps) {
+        auto d = backoff.next();
+        INFO(step);
+        CHECK(d >= milliseconds(step / 2));
+        CHECK(d <= milliseconds(step));
+    }
+    backoff.reset();
+    CHECK(backoff.current() == std::chrono::seconds(1));
 }
