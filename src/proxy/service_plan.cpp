@@ -43,14 +43,6 @@ std::string protocol_text(model::Protocol protocol) {
     return "tcp";
 }
 
-kernel::Protocol kernel_protocol(model::Protocol protocol) {
-    switch (protocol) {
-        case model::Protocol::tcp: return kernel::Protocol::tcp;
-        case model::Protocol::udp: return kernel::Protocol::udp;
-        case model::Protocol::sctp: return kernel::Protocol::sctp;
-    }
-    return kernel::Protocol::tcp;
-}
 
 // "10.0.0.1,tcp:80": the common head of every hash:ip,port* entry.
 std::string ip_proto_port(const model::IpAddress& ip, model::Protocol protocol, std::uint16_t port) {
@@ -525,6 +517,15 @@ private:
 };
 
 }  // namespace
+
+kernel::Protocol kernel_protocol(model::Protocol protocol) {
+    switch (protocol) {
+        case model::Protocol::tcp: return kernel::Protocol::tcp;
+        case model::Protocol::udp: return kernel::Protocol::udp;
+        case model::Protocol::sctp: return kernel::Protocol::sctp;
+    }
+    return kernel::Protocol::tcp;
+}
 
 kernel::RealServer Destination::real_server() const {
     kernel::RealServer d;

@@ -95,4 +95,8 @@ struct ServicePlan {
 ServicePlan plan_service(const model::Service& service, const std::vector<const model::EndpointSlice*>& slices,
                          const NodeFacts& node, const PlanOptions& options);
 
+// A Service port's protocol as IPVS numbers it (also used by server/ to
+// match virtual servers back to their services).
+kernel::Protocol kernel_protocol(model::Protocol protocol);
+
 }  // namespace kipvs::proxy

@@ -58,15 +58,6 @@ bool parse_endpoint(std::string_view text, proxy::VsKey& key) {
 
 std::string_view protocol_label(kernel::Protocol p) { return kernel::protocol_name(p); }
 
-kernel::Protocol kernel_protocol(model::Protocol p) {
-    switch (p) {
-        case model::Protocol::tcp: return kernel::Protocol::tcp;
-        case model::Protocol::udp: return kernel::Protocol::udp;
-        case model::Protocol::sctp: return kernel::Protocol::sctp;
-    }
-    return kernel::Protocol::tcp;
-}
-
 }  // namespace
 
 std::map<proxy::VsKey, std::uint64_t> parse_proc_ip_vs(std::string_view text) {
@@ -120,7 +111,7 @@ std::map<proxy::VsKey, VsOwner> vs_owners(const std::map<std::string, proxy::Ser
             const model::ServicePort* match = nullptr;
             bool on_node_port = false;
             for (const auto& p : service.ports) {
-                if (kernel_protocol(p.protocol) != vs.protocol) continue;
+                if (proxy::kernel_protocol(p.protocol) != vs.protocol) continue;
                 // A service port wins over a nodePort with the same number.
                 if (p.port == vs.port && (match == nullptr || on_node_port)) {
                     match = &p;
