@@ -46,6 +46,14 @@ void cleanup_iptables_mode(proxy::CleanupReport& report) {
     }
 }
 
+// nft prints its error on a line of its own, then the command again with a
+// caret line under the failing word: a log record takes only the first.
+std::string nft_error(const kernel::ProcessResult& result) {
+    std::size_t begin = result.err.find_first_not_of("\n");
+    if (begin == std::string::npos) return "exit code " + std::to_string(result.exit_code);
+    return result.err.substr(begin, result.err.find('\n', begin) - begin);
+}
+
 // kube-proxy's nftables mode: its two tables, through the nft program
 // (kipvs links no libnftables).
 void cleanup_nftables_mode(proxy::CleanupReport& report) {
@@ -59,16 +67,18 @@ void cleanup_nftables_mode(proxy::CleanupReport& report) {
         return;
     }
     if (listed.exit_code != 0) {
-        report.failures.push_back("nft list tables failed: " + listed.err);
+        report.failures.push_back("nft list tables: " + nft_error(listed));
         return;
     }
-    for (const auto& table : proxy::nftables_mode_tables(listed.out)) {
+    auto tables = proxy::nftables_mode_tables(listed.out);
+    if (tables.empty()) log::info("nftables mode: no table ip kube-proxy or ip6 kube-proxy to remove");
+    for (const auto& table : tables) {
         std::vector<std::string> argv{"nft", "delete", "table"};
         argv.push_back(table.substr(0, table.find(' ')));
         argv.push_back(table.substr(table.find(' ') + 1));
         auto deleted = kernel::run_process(argv);
         if (deleted.exit_code == 0) report.removed.push_back("nftables table " + table);
-        else report.failures.push_back("nft delete table " + table + ": " + deleted.err);
+        else report.failures.push_back("nft delete table " + table + ": " + nft_error(deleted));
     }
 }
 
