@@ -1,6 +1,9 @@
 #pragma once
 // Reading and validating the configuration. Every refusal is a ConfigError
-// naming file:line:column and the field path.
+// naming file:line:column and the field path. The parts: the field table
+// (config_fields), the value readers (config_read), the cross-field checks
+// (config_validate), rendering (config_render) and the flags
+// (kube_proxy_flags.cpp).
 #include <string>
 #include <string_view>
 #include <vector>
