@@ -1,6 +1,7 @@
 #include "cli/reload.hpp"
 
 #include "config/config_load.hpp"
+#include "error.hpp"
 
 namespace kipvs::cli {
 namespace {
@@ -18,9 +19,18 @@ void copy_live_fields(const config::Config& from, config::Config& to) {
     to.kipvs.ipset_max_elements = from.kipvs.ipset_max_elements;
     to.kipvs.modules = from.kipvs.modules;
     to.kipvs.sysctls = from.kipvs.sysctls;
+    to.healthz_bind_address = from.healthz_bind_address;
+    to.metrics_bind_address = from.metrics_bind_address;
 }
 
 }  // namespace
+
+config::Config reload_config(const ConfigOrigin& origin) {
+    config::Config next = load_run_config(origin.global);
+    config::apply_kube_proxy_flags(next, origin.args);
+    if (next.mode != "ipvs") throw ConfigError("mode \"" + next.mode + "\" is not ipvs");
+    return next;
+}
 
 ConfigChanges compare_configs(const config::Config& running, const config::Config& next) {
     ConfigChanges c;
@@ -45,6 +55,9 @@ ConfigChanges compare_configs(const config::Config& running, const config::Confi
                  a.kipvs.modules.directory != b.kipvs.modules.directory || c.plan);
     c.sync_periods = a.ipvs.sync_period != b.ipvs.sync_period || a.ipvs.min_sync_period != b.ipvs.min_sync_period;
     c.sysctls = a.ipvs.strict_arp != b.ipvs.strict_arp || a.kipvs.sysctls != b.kipvs.sysctls;
+    c.healthz_server = a.healthz_bind_address != b.healthz_bind_address;
+    c.metrics_server = a.metrics_bind_address != b.metrics_bind_address;
+    c.health_timeout = a.ipvs.sync_period != b.ipvs.sync_period;
 
     auto restart = [&](bool differs, const char* name) {
         if (differs) c.need_restart.emplace_back(name);
@@ -55,8 +68,6 @@ ConfigChanges compare_configs(const config::Config& running, const config::Confi
     restart(a.kipvs.allow_plain_http != b.kipvs.allow_plain_http, "kipvs.allowPlainHTTP");
     restart(a.hostname_override != b.hostname_override, "hostnameOverride");
     restart(a.kipvs.iptables_backend != b.kipvs.iptables_backend, "kipvs.iptablesBackend");
-    restart(a.healthz_bind_address != b.healthz_bind_address, "healthzBindAddress");
-    restart(a.metrics_bind_address != b.metrics_bind_address, "metricsBindAddress");
 
     // A safety net for fields not named above: everything applied in place
     // or already named is made equal, and whatever still differs waits for
@@ -69,8 +80,6 @@ ConfigChanges compare_configs(const config::Config& running, const config::Confi
     rest.kipvs.iptables_backend = a.kipvs.iptables_backend;
     rest.kubeconfig = a.kubeconfig;
     rest.hostname_override = a.hostname_override;
-    rest.healthz_bind_address = a.healthz_bind_address;
-    rest.metrics_bind_address = a.metrics_bind_address;
     if (config::render_config(rest) != config::render_config(a)) c.need_restart.emplace_back("other settings");
     return c;
 }
@@ -95,6 +104,9 @@ std::string describe(const ConfigChanges& c) {
     add(c.modules, "modules");
     add(c.sync_periods, "sync periods");
     add(c.sysctls, "sysctls");
+    add(c.healthz_server, "healthz server address");
+    add(c.metrics_server, "metrics server address");
+    add(c.health_timeout, "health timeout");
     if (!c.need_restart.empty()) {
         if (!out.empty()) out += "; ";
         out += "needs a restart to take effect: ";

@@ -17,6 +17,7 @@
 #include "kube/informer_cache.hpp"
 #include "log/log.hpp"
 #include "source/manifests.hpp"
+#include "source/origin_table.hpp"
 
 namespace kipvs::cli {
 namespace {
@@ -73,7 +74,8 @@ private:
         bool node_changed = node != node_;
         node_ = std::move(node);
         std::size_t services = objects.services.size(), slices = objects.slices.size();
-        last_origins_ = std::move(objects.origins);
+        last_origins_ = source::OriginTable(objects.origins);
+        objects.origins.clear();
         last_nodes_ = std::move(objects.nodes);
         bool changed = store_->replace_all(std::move(objects.services), std::move(objects.slices));
         std::string summary = "manifests: ";
@@ -95,9 +97,9 @@ private:
     // failed, so that no second copy is kept.
     source::ManifestObjects previous_objects() const {
         source::ManifestObjects previous;
-        previous.origins = last_origins_;
+        previous.origins = last_origins_.expand();
         previous.nodes = last_nodes_;
-        for (const auto& entry : last_origins_) {
+        for (const auto& entry : previous.origins) {
             const std::string& key = entry.first;  // "Service ns/name", "EndpointSlice ns/name", "Node name"
             auto space = key.find(' ');
             if (space == std::string::npos) continue;
@@ -165,7 +167,7 @@ private:
     std::optional<source::ManifestWatcher> watcher_;
     std::optional<asio::posix::stream_descriptor> fd_;
     std::optional<model::Node> node_;
-    std::map<std::string, source::ObjectOrigin> last_origins_;  // of what the store holds
+    source::OriginTable last_origins_;  // of what the store holds
     std::vector<model::Node> last_nodes_;
     bool synced_ = false;
 };
@@ -223,6 +225,7 @@ public:
     bool synced() const override { return synced_services_ && synced_slices_; }
     const model::Node* node() const override { return node_ ? &*node_ : nullptr; }
     std::string describe() const override { return "API server " + credentials_.server.to_string(); }
+    const config::KubeCredentials* credentials() const override { return &credentials_; }
     unsigned long failed_requests() const override {
         return (services_ ? services_->stats().errors : 0) + (slices_ ? slices_->stats().errors : 0) +
                (nodes_ ? nodes_->stats().errors : 0);

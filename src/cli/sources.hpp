@@ -10,6 +10,7 @@
 
 #include "cli/cli.hpp"
 #include "config/config.hpp"
+#include "config/kubeconfig.hpp"
 #include "model/node.hpp"
 #include "proxy/object_store.hpp"
 #include "proxy/reconciler.hpp"
@@ -33,6 +34,8 @@ public:
     // Requests to the API server that failed since start (none for
     // manifests): the connectivity `kipvs run` reports to systemd.
     virtual unsigned long failed_requests() const { return 0; }
+    // The API server's credentials, for the Event recorder; none for manifests.
+    virtual const config::KubeCredentials* credentials() const { return nullptr; }
 };
 
 struct SourceCallbacks {

@@ -328,41 +328,35 @@ std::size_t NetlinkConntrack::remove(const std::vector<ConntrackFlow>& flows) {
     return deleted;
 }
 
-std::size_t NetlinkConntrack::delete_udp_flows(const model::IpAddress& service_address, std::uint16_t service_port,
-                                               const model::IpAddress& endpoint, std::uint16_t endpoint_port) {
-    std::vector<ConntrackFlow> stale;
-    for (auto& flow : dump(service_address.family)) {
-        if (flow.original.protocol == IPPROTO_UDP && flow.original.destination == service_address &&
-            flow.original.destination_port == service_port && flow.reply.source == endpoint &&
-            flow.reply.source_port == endpoint_port)
-            stale.push_back(std::move(flow));
-    }
-    return remove(stale);
-}
-
-std::vector<ConntrackFlow> udp_flows_to(const std::vector<ConntrackFlow>& flows,
-                                        const std::vector<model::HostPort>& services) {
-    // A table of 100k entries against a batch of deleted services: one
-    // lookup per entry, not one per entry and service.
-    std::set<std::pair<model::IpAddress, std::uint16_t>> wanted;
-    for (const auto& s : services) wanted.emplace(s.address, s.port);
+std::vector<ConntrackFlow> stale_udp_flows(const std::vector<ConntrackFlow>& flows, const UdpFlowSweep& sweep) {
     std::vector<ConntrackFlow> out;
+    if (sweep.empty()) return out;
+    // A table of 100k entries: a few lookups per entry, not a pass over the
+    // services per entry.
+    auto not_served = [](const std::set<UdpFlowSweep::Address>& endpoints, const UdpFlowSweep::Address& reply) {
+        return !endpoints.empty() && endpoints.count(reply) == 0;
+    };
     for (const auto& flow : flows) {
         if (flow.original.protocol != IPPROTO_UDP) continue;
-        if (wanted.count({flow.original.destination, flow.original.destination_port}) != 0) out.push_back(flow);
+        UdpFlowSweep::Address to{flow.original.destination, flow.original.destination_port};
+        UdpFlowSweep::Address reply{flow.reply.source, flow.reply.source_port};
+        bool stale = sweep.removed.count(to) != 0;
+        if (!stale) {
+            auto s = sweep.services.find(to);
+            stale = s != sweep.services.end() && not_served(s->second, reply);
+        }
+        if (!stale) {
+            auto n = sweep.node_ports.find(to.second);
+            stale = n != sweep.node_ports.end() && not_served(n->second, reply);
+        }
+        if (stale) out.push_back(flow);
     }
     return out;
 }
 
-std::size_t NetlinkConntrack::delete_udp_service_flows(const std::vector<model::HostPort>& services) {
-    std::size_t deleted = 0;
-    for (auto family : {model::Family::v4, model::Family::v6}) {
-        std::vector<model::HostPort> of_family;
-        for (const auto& s : services)
-            if (s.address.family == family) of_family.push_back(s);
-        if (!of_family.empty()) deleted += remove(udp_flows_to(dump(family), of_family));
-    }
-    return deleted;
+std::size_t NetlinkConntrack::sweep_udp_flows(model::Family family, const UdpFlowSweep& sweep) {
+    if (sweep.empty()) return 0;
+    return remove(stale_udp_flows(dump(family), sweep));
 }
 
 }  // namespace kipvs::kernel

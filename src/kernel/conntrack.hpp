@@ -1,12 +1,14 @@
 #pragma once
 // Netfilter conntrack, only as far as kube-proxy uses it: deleting the UDP
-// flows that still point at an endpoint that went away (PARITY.md §3.4,
-// Conntrack). UDP has no connection end, so without this a client that keeps
-// its source port (a DNS resolver) is sent to the deleted endpoint until the
-// entry times out.
+// flows of a service that are not answered by one of its serving endpoints
+// (PARITY.md §3.4, Conntrack). UDP has no connection end, so without this a
+// client that keeps its source port (a DNS resolver) is sent to a gone
+// endpoint, or to nowhere, until the entry times out.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,25 +18,6 @@
 struct nlmsghdr;
 
 namespace kipvs::kernel {
-
-class ConntrackKernel {
-public:
-    virtual ~ConntrackKernel() = default;
-    // Deletes the UDP entries whose original destination is
-    // service_address:service_port and whose reply source is
-    // endpoint:endpoint_port: what an IPVS-NATed flow looks like with
-    // net/ipv4/vs/conntrack=1. Returns how many were deleted; an entry gone
-    // meanwhile is not an error. Throws Error with context on a netlink failure.
-    virtual std::size_t delete_udp_flows(const model::IpAddress& service_address, std::uint16_t service_port,
-                                         const model::IpAddress& endpoint, std::uint16_t endpoint_port) = 0;
-    // Deletes the UDP entries whose original destination is one of
-    // `services` (VIP:port or node address:NodePort), whatever endpoint they
-    // went to: what a deleted UDP virtual server leaves behind. kube-proxy
-    // deletes the flows whose reply source is not a serving endpoint; a
-    // service that is gone has none. One table read per family for the
-    // whole batch. Returns how many were deleted; throws as above.
-    virtual std::size_t delete_udp_service_flows(const std::vector<model::HostPort>& services) = 0;
-};
 
 // One direction of a conntrack entry.
 struct ConntrackTuple {
@@ -50,10 +33,40 @@ struct ConntrackFlow {
     bool operator==(const ConntrackFlow&) const = default;
 };
 
-// The UDP flows of `flows` whose original destination is one of `services`
-// (the selection delete_udp_service_flows makes, shared with the fake).
-std::vector<ConntrackFlow> udp_flows_to(const std::vector<ConntrackFlow>& flows,
-                                        const std::vector<model::HostPort>& services);
+// kube-proxy's UDP conntrack sweep for one family (PARITY.md §3.4,
+// Conntrack; upstream pkg/proxy/conntrack/cleanup.go), as the reconciler
+// derives it from the plan: who serves each UDP frontend now.
+struct UdpFlowSweep {
+    using Address = std::pair<model::IpAddress, std::uint16_t>;  // address:port
+    // A ClusterIP, externalIP or LB IP with its port -> the endpoints its
+    // virtual server sends to. A flow to it answered by anyone else goes.
+    std::map<Address, std::set<Address>> services;
+    // A UDP NodePort -> the endpoints of its virtual servers: matched on
+    // the port alone, whatever node address the flow went to.
+    std::map<std::uint16_t, std::set<Address>> node_ports;
+    // Deleted UDP virtual servers: every flow to them goes.
+    std::set<Address> removed;
+    bool empty() const { return services.empty() && node_ports.empty() && removed.empty(); }
+};
+
+// The UDP flows of `flows` the sweep deletes: original destination in
+// `removed`; or in `services` (address and port) or `node_ports` (port) with
+// a reply source that is not one of its endpoints. A frontend without
+// endpoints keeps its flows, as upstream: there is nothing better to send
+// them to, and they go once an endpoint appears. The reply source is
+// compared with port, where upstream compares the address only: a
+// targetPort change leaves no flow on the old port.
+std::vector<ConntrackFlow> stale_udp_flows(const std::vector<ConntrackFlow>& flows, const UdpFlowSweep& sweep);
+
+class ConntrackKernel {
+public:
+    virtual ~ConntrackKernel() = default;
+    // Reads the family's table once and deletes what stale_udp_flows
+    // selects, in batches. Returns how many the kernel deleted; an entry
+    // gone meanwhile is not an error. Throws Error with context on a netlink
+    // failure.
+    virtual std::size_t sweep_udp_flows(model::Family family, const UdpFlowSweep& sweep) = 0;
+};
 
 // ctnetlink messages as values (the codec half of NetlinkConntrack, tested
 // without a kernel).
@@ -76,7 +89,7 @@ std::optional<ConntrackFlow> decode_flow(const nlmsghdr* message);
 
 // The real ConntrackKernel over ctnetlink (NETLINK_NETFILTER, the
 // nf_conntrack_netlink module). The socket is opened on first use, so that a
-// kipvs that never deletes a UDP destination never needs the module.
+// kipvs without UDP services never needs the module.
 class NetlinkConntrack final : public ConntrackKernel {
 public:
     NetlinkConntrack();
@@ -84,9 +97,7 @@ public:
     NetlinkConntrack(const NetlinkConntrack&) = delete;
     NetlinkConntrack& operator=(const NetlinkConntrack&) = delete;
 
-    std::size_t delete_udp_flows(const model::IpAddress& service_address, std::uint16_t service_port,
-                                 const model::IpAddress& endpoint, std::uint16_t endpoint_port) override;
-    std::size_t delete_udp_service_flows(const std::vector<model::HostPort>& services) override;
+    std::size_t sweep_udp_flows(model::Family family, const UdpFlowSweep& sweep) override;
 
     // Every entry of one family's table.
     std::vector<ConntrackFlow> dump(model::Family family);

@@ -256,11 +256,18 @@ struct ApiClient::Impl {
     }
 
     // Sends the request (connecting first if needed) and reads the header.
-    asio::awaitable<void> start(const std::string& target, http::response_parser<http::buffer_body>& parser) {
+    // A body (POST) goes as JSON.
+    asio::awaitable<void> start(const std::string& target, http::response_parser<http::buffer_body>& parser,
+                                http::verb verb = http::verb::get, const std::string* body = nullptr) {
         for (int attempt = 0;; ++attempt) {
             bool fresh = !stream;
             if (fresh) co_await connect();
-            http::request<http::empty_body> req{http::verb::get, creds.server.path + target, 11};
+            http::request<http::string_body> req{verb, creds.server.path + target, 11};
+            if (body) {
+                req.set(http::field::content_type, "application/json");
+                req.body() = *body;
+                req.prepare_payload();
+            }
             std::string host = creds.server.host.find(':') != std::string::npos ? "[" + creds.server.host + "]"
                                                                                  : creds.server.host;
             req.set(http::field::host, host + ":" + creds.server.port);
@@ -318,9 +325,10 @@ struct ApiClient::Impl {
         co_return std::move(parser.get().body());
     }
 
-    asio::awaitable<void> check_status(http::response_parser<http::buffer_body>& parser) {
+    // GET wants 200; a POST is answered 201 Created (or 200/202).
+    asio::awaitable<void> check_status(http::response_parser<http::buffer_body>& parser, bool any_success = false) {
         unsigned status = parser.get().result_int();
-        if (status == 200) co_return;
+        if (status == 200 || (any_success && status >= 200 && status < 300)) co_return;
         auto after = retry_after(parser.get()[http::field::retry_after]);
         std::string body;
         if (parser.get().has_content_length() || parser.get().chunked()) {
@@ -344,6 +352,14 @@ asio::awaitable<std::string> ApiClient::get(std::string target) {
     parser.body_limit(impl_->options.max_body);
     co_await impl_->start(target, parser);
     co_await impl_->check_status(parser);
+    co_return co_await impl_->read_rest(std::move(parser), impl_->options.request_timeout);
+}
+
+asio::awaitable<std::string> ApiClient::post(std::string target, std::string body) {
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(impl_->options.max_body);
+    co_await impl_->start(target, parser, http::verb::post, &body);
+    co_await impl_->check_status(parser, true);
     co_return co_await impl_->read_rest(std::move(parser), impl_->options.request_timeout);
 }
 

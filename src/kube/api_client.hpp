@@ -1,6 +1,6 @@
 #pragma once
 // One HTTPS/1.1 connection to the API server (Boost.Beast + OpenSSL), used
-// for a LIST or a WATCH at a time. Verification of the server certificate and
+// for a LIST, a WATCH or a POST (an Event) at a time. Verification of the server certificate and
 // name is always on unless the kubeconfig says insecure-skip-tls-verify.
 // Every step has its own deadline. The Beast machinery stays in
 // api_client.cpp; this header only needs Asio's coroutine types.
@@ -64,6 +64,8 @@ public:
 
     // GET target (path and query): the whole 200 body, or HttpStatusError.
     boost::asio::awaitable<std::string> get(std::string target);
+    // POST a JSON body to target: the 2xx answer's body, or HttpStatusError.
+    boost::asio::awaitable<std::string> post(std::string target, std::string body);
     // GET target and pass the body to on_data as it arrives, until the server
     // ends it. Non-200 answers throw HttpStatusError before any data.
     boost::asio::awaitable<void> stream(std::string target, std::function<void(std::string_view)> on_data);

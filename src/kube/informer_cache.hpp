@@ -6,6 +6,7 @@
 // A consumer that keeps the objects itself (kipvs run's object store) asks
 // for Retain::versions: the cache then holds each key's resourceVersion
 // only, and a relist notifies the objects whose resourceVersion moved.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -50,6 +51,7 @@ public:
     void begin_list() override {
         listed_.clear();
         listed_keys_.clear();
+        ++list_;
     }
 
     std::string list_page(std::string_view body) override {
@@ -76,7 +78,14 @@ public:
                     continue;
                 }
                 std::string k = key->to_string();
-                listed_keys_.insert(k);
+                // Under Retain::versions the mark is kept in versions_: a
+                // set of 10,000 keys next to it would be built and freed
+                // between the objects the first LIST stores, leaving holes.
+                if (retain_ == Retain::versions) {
+                    if (auto v = versions_.find(k); v != versions_.end()) v->second.list = list_;
+                } else {
+                    listed_keys_.insert(k);
+                }
                 try {
                     if (retain_ == Retain::versions) {
                         // Applied at once: no second copy of the list is held.
@@ -106,7 +115,7 @@ public:
             }
         }
         for (auto it = versions_.begin(); it != versions_.end();) {
-            if (listed_keys_.count(it->first) == 0) {
+            if (it->second.list != list_) {
                 std::string key = it->first;
                 it = versions_.erase(it);
                 notify(ChangeKind::deleted, key, nullptr, nullptr);
@@ -221,13 +230,13 @@ private:
     // resourceVersion is always passed on, and the consumer compares.
     void upsert_version(const std::string& key, std::string rv, const boost::json::value& object) {
         auto it = versions_.find(key);
-        if (it != versions_.end() && !rv.empty() && it->second == rv) return;
+        if (it != versions_.end() && !rv.empty() && it->second.rv == rv) return;
         T value = decode(object, static_cast<const T*>(nullptr));  // throws before anything changes
         bool added = it == versions_.end();
         if (added)
-            versions_.emplace(key, std::move(rv));
+            versions_.emplace(key, Version{std::move(rv), list_});
         else
-            it->second = std::move(rv);
+            it->second.rv = std::move(rv);
         notify(added ? ChangeKind::added : ChangeKind::updated, key, nullptr, &value);
     }
 
@@ -239,7 +248,12 @@ private:
     Handlers<T> handlers_;
     Retain retain_;
     std::unordered_map<std::string, T> objects_;
-    std::unordered_map<std::string, std::string> versions_;  // Retain::versions
+    struct Version {
+        std::string rv;
+        std::uint64_t list = 0;  // the LIST (list_) that last named it, or was running when it came
+    };
+    std::unordered_map<std::string, Version> versions_;  // Retain::versions
+    std::uint64_t list_ = 0;                             // LISTs begun
     std::unordered_map<std::string, T> listed_;
     std::unordered_set<std::string> listed_keys_;
     std::string resource_version_;

@@ -18,45 +18,71 @@ std::string service_key_of(const model::EndpointSlice& slice) {
 
 }  // namespace
 
-StoredSlice StoredSlice::of(model::EndpointSlice slice) {
+std::uint32_t PlacementPool::acquire(const Placement& placement) {
+    auto it = index_.find(placement);
+    if (it == index_.end()) {
+        std::uint32_t index = 0;
+        if (free_.empty()) {
+            index = static_cast<std::uint32_t>(entries_.size());
+            entries_.push_back({placement, 0});
+        } else {
+            index = free_.back();
+            free_.pop_back();
+            entries_[index].placement = placement;
+        }
+        it = index_.emplace(placement, index).first;
+    }
+    ++entries_[it->second].users;
+    return it->second;
+}
+
+void PlacementPool::release(std::uint32_t index) {
+    Entry& entry = entries_[index];
+    if (--entry.users != 0) return;
+    index_.erase(entry.placement);
+    entry.placement = Placement{};
+    free_.push_back(index);
+}
+
+StoredSlice StoredSlice::of(model::EndpointSlice slice, PlacementPool& pool) {
     StoredSlice out;
     out.endpoints.reserve(slice.endpoints.size());
-    // Placements by node name: a DaemonSet's slice has one endpoint per
-    // node, where a linear search would be quadratic. The keys view the
-    // input's strings, which stay put until the loop ends.
-    std::multimap<std::string_view, std::uint32_t> by_node;
-    for (const auto& ep : slice.endpoints) {
-        auto [first, last] = by_node.equal_range(ep.node_name);
-        while (first != last) {
-            const Placement& p = out.placements[first->second];
-            if (p.zone == ep.zone && p.hint_zones == ep.hint_zones && p.hint_nodes == ep.hint_nodes) break;
-            ++first;
-        }
-        std::uint32_t placement = 0;
-        if (first != last) {
-            placement = first->second;
+    // Neighbours usually share a placement (one node's pods): the previous
+    // endpoint's index is reused without a lookup.
+    Placement placement;
+    std::uint32_t previous = 0;
+    bool have_previous = false;
+    for (auto& ep : slice.endpoints) {
+        std::uint32_t index = 0;
+        if (have_previous && placement.node_name == ep.node_name && placement.zone == ep.zone &&
+            placement.hint_zones == ep.hint_zones && placement.hint_nodes == ep.hint_nodes) {
+            index = previous;
+            pool.acquire(index);
         } else {
-            placement = static_cast<std::uint32_t>(out.placements.size());
-            out.placements.push_back({ep.node_name, ep.zone, ep.hint_zones, ep.hint_nodes});
-            by_node.emplace(ep.node_name, placement);
+            placement = {std::move(ep.node_name), std::move(ep.zone), std::move(ep.hint_zones), std::move(ep.hint_nodes)};
+            index = pool.acquire(placement);
+            previous = index;
+            have_previous = true;
         }
         std::uint8_t conditions = (ep.ready ? ready_bit : 0) | (ep.serving ? serving_bit : 0) |
                                   (ep.terminating ? terminating_bit : 0);
-        out.endpoints.push_back({ep.address, conditions, placement});
+        out.endpoints.push_back({ep.address, conditions, index});
     }
-    out.placements.shrink_to_fit();
-    by_node.clear();
     // Assigning {} would keep the buffer: a moved-in empty vector frees it.
     slice.endpoints = std::vector<model::Endpoint>();
     out.head = std::move(slice);
     return out;
 }
 
-model::EndpointSlice StoredSlice::expand() const {
+void StoredSlice::release(PlacementPool& pool) const {
+    for (const auto& e : endpoints) pool.release(e.placement);
+}
+
+model::EndpointSlice StoredSlice::expand(const PlacementPool& pool) const {
     model::EndpointSlice out = head;
     out.endpoints.reserve(endpoints.size());
     for (const auto& e : endpoints) {
-        const Placement& p = placements[e.placement];
+        const Placement& p = pool.at(e.placement);
         model::Endpoint ep;
         ep.address = e.address;
         ep.ready = (e.conditions & ready_bit) != 0;
@@ -77,6 +103,10 @@ ExpandedSlices::ExpandedSlices(std::vector<model::EndpointSlice> slices) : slice
 }
 
 bool ObjectStore::upsert_service(model::Service service) {
+    // Only the labels the planner reads: the others (a chart's five or six
+    // long ones, typically) would cost more than the rest of the Service.
+    std::erase_if(service.labels, [](const auto& label) { return !planner_reads_label(label.first); });
+    service.labels.shrink_to_fit();
     std::string key = key_of(service.namespace_name, service.name);
     auto it = services_.find(key);
     if (it != services_.end() && it->second == service) return false;
@@ -97,7 +127,7 @@ bool ObjectStore::remove_service(const std::string& namespace_name, const std::s
 }
 
 bool ObjectStore::upsert_slice(model::EndpointSlice arriving) {
-    StoredSlice stored = StoredSlice::of(std::move(arriving));
+    StoredSlice stored = StoredSlice::of(std::move(arriving), placements_);
     const model::EndpointSlice& slice = stored.head;
     std::string key = key_of(slice.namespace_name, slice.name);
     auto it = slices_.find(key);
@@ -105,14 +135,18 @@ bool ObjectStore::upsert_slice(model::EndpointSlice arriving) {
         !slice.last_change_trigger_time.empty() &&
         (it == slices_.end() || it->second.head.last_change_trigger_time != slice.last_change_trigger_time);
     if (it != slices_.end()) {
-        if (it->second == stored) return false;
+        if (it->second == stored) {
+            stored.release(placements_);
+            return false;
+        }
         // The slice may have moved to another service (its label changed).
         std::string old_service = service_key_of(it->second.head);
         if (!old_service.empty()) {
-            by_service_[old_service].erase(key);
+            by_service_.erase({old_service, key});
             dirty_.insert(old_service);
         }
         endpoints_ -= it->second.endpoints.size();
+        it->second.release(placements_);
     }
     std::string service = service_key_of(slice);
     endpoints_ += stored.endpoints.size();
@@ -123,7 +157,7 @@ bool ObjectStore::upsert_slice(model::EndpointSlice arriving) {
                                     slice.last_change_trigger_time);
     slices_.insert_or_assign(key, std::move(stored));
     if (!service.empty()) {
-        by_service_[service].insert(key);
+        by_service_.emplace(service, key);
         dirty_.insert(service);
     }
     return true;
@@ -135,16 +169,13 @@ bool ObjectStore::remove_slice(const std::string& namespace_name, const std::str
     if (it == slices_.end()) return false;
     std::string service = service_key_of(it->second.head);
     if (!service.empty()) {
-        auto s = by_service_.find(service);
-        if (s != by_service_.end()) {
-            s->second.erase(key);
-            if (s->second.empty()) by_service_.erase(s);
-        }
+        by_service_.erase({service, key});
         dirty_.insert(service);
         endpoints_pending_.insert(service);
     }
     ++endpoint_changes_;
     endpoints_ -= it->second.endpoints.size();
+    it->second.release(placements_);
     slices_.erase(it);
     return true;
 }
@@ -199,17 +230,16 @@ void ObjectStore::plan_one(const std::string& key, DesiredState& desired, Delta&
 
 ExpandedSlices ObjectStore::slices_of(const std::string& service_key) const {
     std::vector<model::EndpointSlice> out;
-    if (auto s = by_service_.find(service_key); s != by_service_.end()) {
-        out.reserve(s->second.size());
-        for (const auto& slice_key : s->second) out.push_back(slices_.at(slice_key).expand());
-    }
+    for (auto s = by_service_.lower_bound({service_key, std::string()});
+         s != by_service_.end() && s->first == service_key; ++s)
+        out.push_back(slices_.at(s->second).expand(placements_));
     return ExpandedSlices(std::move(out));
 }
 
 std::optional<model::EndpointSlice> ObjectStore::slice(const std::string& key) const {
     auto it = slices_.find(key);
     if (it == slices_.end()) return std::nullopt;
-    return it->second.expand();
+    return it->second.expand(placements_);
 }
 
 ObjectStore::ChangeCounts ObjectStore::change_counts() const {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -18,32 +19,62 @@
 
 namespace kipvs::proxy {
 
-// An EndpointSlice as the store keeps it. A model::Endpoint carries its own
-// node name, zone and hint lists (120 bytes before any string is counted),
-// while the endpoints of one slice share a few of them: here each distinct
-// placement is kept once per slice, and an endpoint is 24 bytes. At 100,000
-// endpoints that is 2.4 MB instead of 12 (more with a vector's spare room).
-// expand() gives back exactly the slice it was made from.
-struct StoredSlice {
-    struct Placement {
-        std::string node_name, zone;
-        std::vector<std::string> hint_zones, hint_nodes;
-        bool operator==(const Placement&) const = default;
+// Where an endpoint sits and which topology hints it carries. A
+// model::Endpoint holds its own copies (112 bytes before any string is
+// counted), while a cluster has few distinct placements: about one per node
+// and zone. The store keeps each distinct one once, counted by the endpoints
+// that use it, so an endpoint costs an index. At 100,000 endpoints on
+// distinct nodes in each slice, keeping them per slice cost 11 MB.
+struct Placement {
+    std::string node_name, zone;
+    std::vector<std::string> hint_zones, hint_nodes;
+    bool operator==(const Placement&) const = default;
+    bool operator<(const Placement& o) const {
+        return std::tie(node_name, zone, hint_zones, hint_nodes) <
+               std::tie(o.node_name, o.zone, o.hint_zones, o.hint_nodes);
+    }
+};
+
+class PlacementPool {
+public:
+    // Counts one more user of `placement` and gives its index; an index
+    // stays valid until its last user is released.
+    std::uint32_t acquire(const Placement& placement);
+    void acquire(std::uint32_t index) { ++entries_[index].users; }
+    void release(std::uint32_t index);
+    const Placement& at(std::uint32_t index) const { return entries_[index].placement; }
+    std::size_t size() const { return index_.size(); }
+
+private:
+    struct Entry {
+        Placement placement;
+        std::size_t users = 0;
     };
+    std::vector<Entry> entries_;
+    std::map<Placement, std::uint32_t> index_;
+    std::vector<std::uint32_t> free_;  // indices of released entries, reused first
+};
+
+// An EndpointSlice as the store keeps it: everything but its endpoints, and
+// each endpoint as 24 bytes whose placement lives in the store's pool.
+// expand() gives back exactly the slice it was made from. The slice holds
+// one use of its endpoints' placements from of() until release().
+struct StoredSlice {
     struct Endpoint {
         model::IpAddress address;
         std::uint8_t conditions = 0;  // ready_bit | serving_bit | terminating_bit
-        std::uint32_t placement = 0;  // index in placements
+        std::uint32_t placement = 0;  // index in the pool
         bool operator==(const Endpoint&) const = default;
     };
     static constexpr std::uint8_t ready_bit = 1, serving_bit = 2, terminating_bit = 4;
 
     model::EndpointSlice head;  // everything but the endpoints (left empty)
     std::vector<Endpoint> endpoints;
-    std::vector<Placement> placements;
 
-    static StoredSlice of(model::EndpointSlice slice);
-    model::EndpointSlice expand() const;
+    static StoredSlice of(model::EndpointSlice slice, PlacementPool& pool);
+    model::EndpointSlice expand(const PlacementPool& pool) const;
+    void release(PlacementPool& pool) const;
+    // Placements are interned, so equal indices are equal placements.
     bool operator==(const StoredSlice&) const = default;
 };
 
@@ -118,13 +149,17 @@ public:
     std::size_t service_count() const { return services_.size(); }
     std::size_t slice_count() const { return slices_.size(); }
     std::size_t endpoint_count() const { return endpoints_; }
+    std::size_t placement_count() const { return placements_.size(); }
 
 private:
     void plan_one(const std::string& key, DesiredState& desired, Delta& delta, std::vector<std::string>& events);
 
     std::map<std::string, model::Service> services_;        // "ns/name"
     std::map<std::string, StoredSlice> slices_;             // "ns/name"
-    std::map<std::string, std::set<std::string>> by_service_;  // "ns/service" → slice keys
+    PlacementPool placements_;                              // of slices_' endpoints
+    // ("ns/service", slice key) pairs: one node a slice, where a map of sets
+    // takes two.
+    std::set<std::pair<std::string, std::string>> by_service_;
     std::set<std::string> dirty_;                           // service keys
     bool all_dirty_ = false;
     NodeFacts node_;

@@ -1,6 +1,7 @@
 #include "proxy/reconciler.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 
 #include "error.hpp"
@@ -170,8 +171,14 @@ void SyncReport::merge(const SyncReport& o) {
     bound += o.bound;
     unbound += o.unbound;
     rules_restored = rules_restored || o.rules_restored;
-    conntrack_flushed += o.conntrack_flushed;
+    for (const auto& [family, n] : o.conntrack_flushed) conntrack_flushed[family] += n;
     failures.insert(failures.end(), o.failures.begin(), o.failures.end());
+}
+
+std::size_t SyncReport::conntrack_flushed_total() const {
+    std::size_t total = 0;
+    for (const auto& [family, n] : conntrack_flushed) total += n;
+    return total;
 }
 
 std::string SyncReport::summary() const {
@@ -183,9 +190,9 @@ std::string SyncReport::summary() const {
     out += ", set entries +" + n(set_added) + " -" + n(set_deleted);
     out += ", addresses +" + n(bound) + " -" + n(unbound);
     if (rules_restored) out += ", rules restored";
-    if (conntrack_flushed > 0) {
+    if (std::size_t flushed = conntrack_flushed_total(); flushed > 0) {
         out += ", ";
-        out += n(conntrack_flushed);
+        out += n(flushed);
         out += " UDP flows flushed";
     }
     if (!failures.empty()) out += ", " + n(failures.size()) + " failed";
@@ -368,7 +375,6 @@ void Reconciler::plan_vs(const VsKey& key, const PlannedVirtualServer* want, std
 void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
     if (ops.empty()) return;
     auto results = kernel_.ipvs.apply(ops);
-    std::vector<const IpvsOp*> flush;
     for (std::size_t i = 0; i < ops.size(); ++i) {
         const IpvsOp& op = ops[i];
         const auto& r = results[i];
@@ -377,6 +383,10 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
             continue;
         }
         VsKey key = VsKey::of(op.service);
+        bool udp = op.service.protocol == kernel::Protocol::udp;
+        // A weight edit changes no endpoint: it calls for no sweep.
+        if (udp && op.kind != IpvsOpKind::edit_service && op.kind != IpvsOpKind::edit_destination)
+            udp_changed_.insert(op.service.family);
         switch (op.kind) {
             case IpvsOpKind::add_service:
                 ++report.vs_added;
@@ -396,7 +406,7 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
                     if (d->first.first == key) d = draining_.erase(d);
                     else ++d;
                 }
-                if (op.service.protocol == kernel::Protocol::udp) flush.push_back(&op);
+                if (udp) udp_removed_[op.service.family].emplace(op.service.address, op.service.port);
                 break;
             case IpvsOpKind::add_destination:
                 ++report.dest_added;
@@ -415,52 +425,68 @@ void Reconciler::execute(std::vector<IpvsOp> ops, SyncReport& report) {
                 ++report.dest_deleted;
                 known_[key].dests.erase(DestKey{op.destination->address, op.destination->port});
                 draining_.erase({key, {op.destination->address, op.destination->port}});
-                if (op.service.protocol == kernel::Protocol::udp) flush.push_back(&op);
                 break;
         }
     }
-    flush_udp_flows(flush, report);
 }
 
-// kube-proxy's conntrack cleanup (PARITY.md §3.4): a UDP client that keeps
-// its source port (a resolver) would otherwise go on to the deleted endpoint
-// until its conntrack entry times out. After the batch, so that no new flow
-// can reach the endpoint between the flush and the delete. A deleted UDP
-// virtual server takes all its flows, in one table read for the batch.
-void Reconciler::flush_udp_flows(const std::vector<const IpvsOp*>& deleted, SyncReport& report) {
-    if (kernel_.conntrack == nullptr) return;
-    std::vector<model::HostPort> services;
-    std::string first;
-    for (const IpvsOp* op : deleted) {
-        if (op->destination) continue;
-        if (services.empty()) first = vs_name(VsKey::of(op->service));
-        services.push_back({op->service.address, op->service.port});
-    }
-    if (!services.empty()) {
-        try {
-            report.conntrack_flushed += kernel_.conntrack->delete_udp_service_flows(services);
-        } catch (const Error& e) {
-            std::string failure = "flushing UDP flows of ";
-            failure += std::to_string(services.size());
-            failure += " deleted service(s) (";
-            failure += first;
-            failure += services.size() > 1 ? ", ...): " : "): ";
-            failure += e.what();
-            report.failures.push_back(std::move(failure));
+// kube-proxy's conntrack sweep (PARITY.md §3.4): after a sync that changed
+// UDP, a UDP frontend's flows that are not answered by an endpoint its
+// virtual server now sends to are deleted. That takes flows to an endpoint
+// that left or stopped serving, whoever deleted its destination and even
+// before kipvs started, and flows made while the service was not served
+// (their reply source is the VIP itself); a client that keeps its source
+// port (a resolver) would otherwise stay on them until the entry times out.
+// The serving endpoints are the plan's destinations, per virtual server:
+// what IPVS can send a new flow to. It runs after the virtual server
+// operations, so that no new flow can reach a removed endpoint after it.
+// One table read per family, none on a sync that left UDP alone.
+void Reconciler::sweep_udp_flows(const DesiredState& desired, SyncReport& report) {
+    std::set<model::Family> families = std::move(udp_changed_);
+    auto removed = std::move(udp_removed_);
+    udp_changed_.clear();
+    udp_removed_.clear();
+    if (families.empty() || kernel_.conntrack == nullptr) return;
+    std::map<model::Family, kernel::UdpFlowSweep> sweeps;
+    std::map<model::Family, std::set<std::uint16_t>> node_ports;
+    for (auto family : families) {
+        auto& sweep = sweeps[family];
+        if (auto r = removed.find(family); r != removed.end()) sweep.removed = std::move(r->second);
+        // The plan's own list of this family's UDP NodePorts.
+        for (const auto& entry : desired.set_entries({kernel::KubeSet::node_port_udp, family})) {
+            std::uint16_t port = 0;
+            if (std::from_chars(entry.data(), entry.data() + entry.size(), port).ec == std::errc{})
+                node_ports[family].insert(port);
         }
     }
-    for (const IpvsOp* op : deleted) {
-        if (!op->destination) continue;
-        const RealServer& d = *op->destination;
+    for (const auto& [name, plan] : desired.plans()) {
+        for (const auto& planned : plan.virtual_servers) {
+            const VirtualServer& vs = planned.service;
+            auto sweep = sweeps.find(vs.family);
+            if (vs.protocol != kernel::Protocol::udp || sweep == sweeps.end() || planned.destinations.empty())
+                continue;
+            // A key two services claim is the first one's (what IPVS holds).
+            if (desired.virtual_server(VsKey::of(vs)) != &planned) continue;
+            bool node_port = node_addresses_.count(vs.address) != 0 && node_ports[vs.family].count(vs.port) != 0;
+            auto& endpoints = node_port ? sweep->second.node_ports[vs.port]
+                                        : sweep->second.services[{vs.address, vs.port}];
+            for (const auto& d : planned.destinations) endpoints.emplace(d.address, d.port);
+        }
+    }
+    for (const auto& [family, sweep] : sweeps) {
+        if (sweep.empty()) continue;
         try {
-            report.conntrack_flushed +=
-                kernel_.conntrack->delete_udp_flows(op->service.address, op->service.port, d.address, d.port);
+            report.conntrack_flushed[family] += kernel_.conntrack->sweep_udp_flows(family, sweep);
         } catch (const Error& e) {
-            std::string failure = "flushing UDP flows of ";
-            failure += vs_name(VsKey::of(op->service));
-            failure += " to ";
-            failure += kernel::host_port(d.address, d.port);
-            failure += ": ";
+            std::string failure = "conntrack sweep of the ";
+            failure += model::family_name(family);
+            failure += " UDP flows (";
+            failure += std::to_string(sweep.services.size());
+            failure += " service address(es), ";
+            failure += std::to_string(sweep.node_ports.size());
+            failure += " NodePort(s), ";
+            failure += std::to_string(sweep.removed.size());
+            failure += " deleted virtual server(s)): ";
             failure += e.what();
             report.failures.push_back(std::move(failure));
         }
@@ -521,6 +547,10 @@ SyncReport Reconciler::full_sync(const DesiredState& desired) {
     bool adopting = first_full_;
     first_full_ = false;
     read_kernel();
+    // Flows made before this run (kipvs down, or not started yet) are
+    // swept once.
+    if (adopting)
+        for (auto family : options_.families) udp_changed_.insert(family);
     if (!link_ensured_) {
         kernel_.links.ensure_dummy(kernel::ipvs_interface);
         link_ensured_ = true;
@@ -561,6 +591,7 @@ SyncReport Reconciler::full_sync(const DesiredState& desired) {
     auto now = std::chrono::steady_clock::now();
     for (const auto& k : to_reap) reap_vs(k, false, now, report);
     for (auto& [k, known] : known_) known.dests.shrink_to_fit();
+    sweep_udp_flows(desired, report);
 
     sync_addresses({}, extra, report);
     return report;
@@ -585,6 +616,7 @@ SyncReport Reconciler::apply(const DesiredState& desired, const Delta& delta) {
     execute(std::move(ops), report);
     auto now = std::chrono::steady_clock::now();
     for (const auto& k : to_reap) reap_vs(k, false, now, report);
+    sweep_udp_flows(desired, report);
 
     // An address another service still wants stays (the delta counts owners).
     sync_addresses({}, delta.unbind, report);

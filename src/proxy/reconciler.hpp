@@ -32,8 +32,8 @@ struct KernelHandles {
     kernel::LinkKernel& links;
     // One per proxied family; a family without one gets no rules.
     std::map<model::Family, kernel::IptablesKernel*> iptables;
-    // Stale UDP flows of deleted destinations and services are flushed
-    // through it; none (dry run, tests) flushes nothing.
+    // UDP flows not answered by a serving endpoint are swept through it
+    // after a sync that changed UDP; none (dry run, tests) sweeps nothing.
     kernel::ConntrackKernel* conntrack = nullptr;
 };
 
@@ -58,7 +58,10 @@ struct SyncReport {
     std::size_t set_added = 0, set_deleted = 0;
     std::size_t bound = 0, unbound = 0;
     bool rules_restored = false;
-    std::size_t conntrack_flushed = 0;  // UDP flows of deleted destinations and services
+    // UDP flows the conntrack sweep deleted, by family (a family not swept
+    // is absent).
+    std::map<model::Family, std::size_t> conntrack_flushed;
+    std::size_t conntrack_flushed_total() const;
     std::vector<std::string> failures;  // each names the object and the kernel's reason
     std::size_t changes() const {
         return vs_added + vs_edited + vs_deleted + dest_added + dest_edited + dest_deleted + dest_quiesced +
@@ -104,7 +107,7 @@ private:
     void plan_vs(const VsKey& key, const PlannedVirtualServer* want, std::vector<kernel::IpvsOp>& ops,
                  std::vector<VsKey>& to_reap);
     void execute(std::vector<kernel::IpvsOp> ops, SyncReport& report);
-    void flush_udp_flows(const std::vector<const kernel::IpvsOp*>& deleted, SyncReport& report);
+    void sweep_udp_flows(const DesiredState& desired, SyncReport& report);
     void reap_vs(const VsKey& key, bool force_all, std::chrono::steady_clock::time_point now, SyncReport& report);
     bool ours(const VsKey& key) const;
     bool proxied(model::Family family) const;
@@ -120,6 +123,10 @@ private:
     std::map<std::pair<VsKey, DestKey>, std::chrono::steady_clock::time_point> draining_;
     bool link_ensured_ = false;
     bool first_full_ = true;
+    // Since the last conntrack sweep: the families whose UDP virtual
+    // servers or destinations changed, and the UDP virtual servers deleted.
+    std::set<model::Family> udp_changed_;
+    std::map<model::Family, std::set<kernel::UdpFlowSweep::Address>> udp_removed_;
 };
 
 }  // namespace kipvs::proxy

@@ -24,6 +24,12 @@ bool has_label(const model::Labels& labels, std::string_view key) {
     return std::any_of(labels.begin(), labels.end(), [&](const auto& kv) { return kv.first == key; });
 }
 
+}  // namespace
+
+bool planner_reads_label(std::string_view key) { return key == proxy_name_label || key == headless_label; }
+
+namespace {
+
 bool skipped(const model::Service& service) {
     return service.type == model::ServiceType::external_name || service.headless ||
            has_label(service.labels, proxy_name_label) || has_label(service.labels, headless_label);
@@ -268,7 +274,8 @@ VsAttributes vs_attributes(const model::Service& service, const PlanOptions& opt
             a.scheduler = service.scheduler;
         } else {
             std::string event = service_key(service);
-            event += ": unknown scheduler \"";
+            event += ": ";
+            event += unknown_scheduler_event;
             event += service.scheduler;
             event += "\" in annotation, using ";
             event += options.scheduler;

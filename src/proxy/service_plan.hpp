@@ -7,6 +7,7 @@
 // alone.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernel/ipvs_types.hpp"
@@ -89,11 +90,20 @@ struct ServicePlan {
     bool operator==(const ServicePlan&) const = default;
 };
 
+// What follows "namespace/name: " in the event of a scheduler annotation
+// naming no IPVS scheduler: `kipvs run` also records that one as a Warning
+// Event on the Service.
+inline constexpr std::string_view unknown_scheduler_event = "unknown scheduler \"";
+
 // Slices are those labelled for this service (any family; FQDN slices and
 // slices of a family not proxied are ignored). ExternalName, headless and
 // proxy-name-labelled services give an empty plan.
 ServicePlan plan_service(const model::Service& service, const std::vector<const model::EndpointSlice*>& slices,
                          const NodeFacts& node, const PlanOptions& options);
+
+// Whether plan_service() looks at a Service label with this key (the few
+// that stop proxying); the store keeps no others.
+bool planner_reads_label(std::string_view key);
 
 // A Service port's protocol as IPVS numbers it (also used by server/ to
 // match virtual servers back to their services).

@@ -73,6 +73,11 @@ std::optional<WallClock::time_point> parse_rfc3339(const std::string& s) {
         return std::nullopt;
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
         return std::nullopt;
+    // days_from_civil would carry 31 February into March; Go's time.Parse
+    // (kube-proxy) refuses it.
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (day > month_days[month - 1] || (month == 2 && day == 29 && !leap)) return std::nullopt;
     std::size_t pos = 19;
     long long nanos = 0;
     if (pos < s.size() && s[pos] == '.') {
@@ -93,13 +98,18 @@ std::optional<WallClock::time_point> parse_rfc3339(const std::string& s) {
         offset = 0;
     } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
         int oh, om;
-        if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om)) return std::nullopt;
+        if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) return std::nullopt;
         offset = (oh * 3600LL + om * 60LL) * (s[pos] == '-' ? -1 : 1);
     } else {
         return std::nullopt;
     }
     long long secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400LL +
                      hour * 3600LL + minute * 60LL + second - offset;
+    // Seconds and nanoseconds add up in nanoseconds, whose 64 bits end in
+    // 1677 and 2262: a year outside would overflow, so it is refused.
+    constexpr long long limit =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds::max()).count();
+    if (secs >= limit || secs <= -limit) return std::nullopt;
     auto since = std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos);
     return WallClock::time_point(std::chrono::duration_cast<WallClock::duration>(since));
 }

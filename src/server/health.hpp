@@ -20,6 +20,7 @@ using WallClock = std::chrono::system_clock;
 class ProxyHealth {
 public:
     explicit ProxyHealth(WallClock::duration timeout) : timeout_(timeout) {}
+    void set_timeout(WallClock::duration timeout) { timeout_ = timeout; }
 
     // A change is waiting for a sync (kube-proxy's QueuedUpdate). Only the
     // oldest pending one matters.
@@ -45,6 +46,12 @@ private:
     std::optional<WallClock::time_point> oldest_pending_;
     WallClock::time_point last_updated_{};
 };
+
+// kube-proxy's healthz timeout: 2 × syncPeriod (server.go passes
+// 2*config.SyncPeriod to its proxier health server).
+inline WallClock::duration health_timeout(std::chrono::nanoseconds sync_period) {
+    return std::chrono::duration_cast<WallClock::duration>(2 * sync_period);
+}
 
 // KEP-3836: a node being deleted, or tainted for deletion by the cluster
 // autoscaler, fails /healthz so load balancers drain it; /livez ignores it.

@@ -1,10 +1,13 @@
 // The one translation unit with Beast in src/server (it compiles slowly).
 #include "server/http_server.hpp"
 
+#include <optional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,37 +28,55 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::State {
-    State(asio::io_context& io, std::string name, HttpHandler handler, HttpLimits limits)
+    State(asio::io_context& io, std::string name, AsyncHttpHandler handler, HttpLimits limits)
         : acceptor(io), name(std::move(name)), handler(std::move(handler)), limits(limits) {}
     tcp::acceptor acceptor;
     std::string name;
-    HttpHandler handler;
+    AsyncHttpHandler handler;
     HttpLimits limits;
     std::size_t connections = 0;
 };
 
 namespace {
 
-HttpReply answer(HttpServer::State& state, const http::request<http::string_body>& req) {
+HttpReply plain(unsigned status, std::string body) {
+    HttpReply r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+}
+
+// One request's answer, which an async handler delivers later: the
+// connection's coroutine sleeps on `wake` until it is there.
+struct PendingReply {
+    explicit PendingReply(const asio::any_io_executor& executor) : wake(executor) {}
+    asio::steady_timer wake;
+    std::optional<HttpReply> reply;
+};
+
+void answer(HttpServer::State& state, const http::request<http::string_body>& req,
+            const std::shared_ptr<PendingReply>& pending) {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        HttpReply r;
-        r.status = 405;
-        r.content_type = "text/plain; charset=utf-8";
+        HttpReply r = plain(405, "method not allowed\n");
         r.headers.emplace_back("Allow", "GET, HEAD");
-        r.body = "method not allowed\n";
-        return r;
+        pending->reply = std::move(r);
+        return;
     }
     try {
-        return state.handler(HttpRequest{std::string(req.method_string()), std::string(req.target())});
+        // Only the first answer counts; one arriving after the connection
+        // gave up finds nobody waiting and is dropped with `pending`.
+        state.handler(HttpRequest{std::string(req.method_string()), std::string(req.target())},
+                      [pending](HttpReply reply) {
+                          if (pending->reply) return;
+                          pending->reply = std::move(reply);
+                          pending->wake.cancel();
+                      });
     } catch (const std::exception& e) {
         // A handler that throws is a bug or a kernel read gone wrong: the
         // client gets a 500, the daemon keeps running.
         log::error(state.name + " " + std::string(req.target()) + ": " + e.what());
-        HttpReply r;
-        r.status = 500;
-        r.content_type = "text/plain; charset=utf-8";
-        r.body = "internal error\n";
-        return r;
+        if (!pending->reply) pending->reply = plain(500, "internal error\n");
     }
 }
 
@@ -78,7 +99,15 @@ asio::awaitable<void> serve(std::shared_ptr<HttpServer::State> state, tcp::socke
         // end the connection without an answer: nobody polite sent them.
         if (ec) break;
         const auto& req = parser.get();
-        HttpReply reply = answer(*state, req);
+        auto pending = std::make_shared<PendingReply>(stream.get_executor());
+        pending->wake.expires_after(state->limits.reply_timeout);
+        answer(*state, req, pending);
+        if (!pending->reply) co_await pending->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!pending->reply) {
+            log::warning(state->name + " " + std::string(req.target()) + ": no answer within the reply timeout");
+            pending->reply = plain(503, "timed out\n");
+        }
+        HttpReply reply = std::move(*pending->reply);
         http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
         res.set(http::field::content_type, reply.content_type);
         for (const auto& [name, value] : reply.headers) res.set(name, value);
@@ -121,6 +150,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer::State> state) {
 
 HttpServer::HttpServer(asio::io_context& io, const model::HostPort& address, std::string name, HttpHandler handler,
                        HttpLimits limits)
+    : HttpServer(io, address, std::move(name),
+                 AsyncHttpHandler([handler = std::move(handler)](const HttpRequest& req, HttpReplyCallback reply) {
+                     reply(handler(req));
+                 }),
+                 limits) {}
+
+HttpServer::HttpServer(asio::io_context& io, const model::HostPort& address, std::string name,
+                       AsyncHttpHandler handler, HttpLimits limits)
     : state_(std::make_shared<State>(io, std::move(name), std::move(handler), limits)) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address.address.to_string(), ec);
@@ -128,6 +165,9 @@ HttpServer::HttpServer(asio::io_context& io, const model::HostPort& address, std
     auto& acceptor = state_->acceptor;
     if (!ec) acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    // Go listens on "[::]" for both families; the kernel's default
+    // (net.ipv6.bindv6only) is not trusted either way.
+    if (!ec && ip.is_v6() && ip.is_unspecified()) acceptor.set_option(asio::ip::v6_only(false), ec);
     if (!ec) acceptor.bind(endpoint, ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw Error(state_->name + ": listening on " + address.to_string() + ": " + ec.message());

@@ -1,13 +1,8 @@
 #include "server/monitor.hpp"
 
-#include <fcntl.h>
-
-#include <cerrno>
-#include <cstring>
 #include <set>
 
-#include "error.hpp"
-#include "kernel/unique_fd.hpp"
+#include "server/ipvs_scrape.hpp"
 #include "server/ipvs_stats.hpp"
 
 namespace kipvs::server {
@@ -46,22 +41,6 @@ model::Family slice_family(const model::EndpointSlice& s) {
     return s.address_type == model::AddressType::ipv6 ? model::Family::v6 : model::Family::v4;
 }
 
-// /proc files report no size: read in large chunks. Returns an errno, 0 when whole.
-int read_proc(const std::string& path, std::string& out) {
-    kernel::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return errno;
-    std::vector<char> buf(1 << 16);
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n == 0) return 0;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        out.append(buf.data(), static_cast<std::size_t>(n));
-    }
-}
-
 }  // namespace
 
 std::size_t ready_local_endpoints(const std::vector<const model::EndpointSlice*>& slices,
@@ -98,6 +77,8 @@ void Monitor::synced(const proxy::SyncReport& report, std::chrono::duration<doub
         std::string prefix = family_label(family) + " rules: ";
         for (const auto& f : report.failures)
             if (f.rfind(prefix, 0) == 0) ++m.restore_failures;
+        if (auto n = report.conntrack_flushed.find(family); n != report.conntrack_flushed.end())
+            m.conntrack_deleted += n->second;
     }
     if (!ok) {
         // The retry is a pending update: if it keeps failing, health turns red.
@@ -214,6 +195,11 @@ void Monitor::write_proxy_metrics(ExpositionWriter& out, const proxy::ObjectStor
     for (const auto& [f, m] : per_family_)
         out.sample("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", fam(f), m.restore_failures);
 
+    out.family("kubeproxy_conntrack_reconciler_deleted_entries_total",
+               "Cumulative conntrack flows deleted by conntrack reconciler", MetricType::counter);
+    for (const auto& [f, m] : per_family_)
+        out.sample("kubeproxy_conntrack_reconciler_deleted_entries_total", fam(f), m.conntrack_deleted);
+
     auto codes = [&](const char* name, const char* help, const std::map<unsigned, std::uint64_t>& by_code) {
         out.family(name, help, MetricType::counter);
         for (const auto& [code, n] : by_code) out.sample(name, {{"code", std::to_string(code)}}, n);
@@ -225,26 +211,22 @@ void Monitor::write_proxy_metrics(ExpositionWriter& out, const proxy::ObjectStor
 HttpReply Monitor::metrics(const ScrapeInput& in, std::string* problem) const {
     ExpositionWriter out;
     write_proxy_metrics(out, in.store);
-    std::vector<IpvsServiceRow> rows;
+    IpvsScrape ipvs;
     if (in.ipvs != nullptr) {
-        try {
-            std::vector<kernel::VirtualServer> services = in.ipvs->services();
-            std::map<proxy::VsKey, std::uint64_t> active;
-            std::string text;
-            if (int err = read_proc(in.proc_ip_vs, text); err == 0) {
-                active = parse_proc_ip_vs(text);
-            } else if (problem != nullptr) {
-                *problem = "reading " + in.proc_ip_vs + ": " + std::strerror(err) + "; ipvs_connections_active reads 0";
-            }
-            rows = ipvs_rows(services, active, vs_owners(in.desired.plans(), in.store.services()));
-        } catch (const Error& e) {
-            if (problem != nullptr) *problem = std::string("IPVS service dump: ") + e.what();
-        }
+        ipvs = scrape_ipvs(*in.ipvs, in.proc_ip_vs, vs_owners(in.desired.plans(), in.store.services()));
+    } else {
+        ExpositionWriter none;
+        write_ipvs_metrics(none, {});
+        ipvs.text = none.take();
     }
-    write_ipvs_metrics(out, rows);
+    if (problem != nullptr) *problem = ipvs.problem;
+    return metrics_reply(out.take() + ipvs.text);
+}
+
+HttpReply metrics_reply(std::string text) {
     HttpReply reply;
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    reply.body = out.take();
+    reply.body = std::move(text);
     return reply;
 }
 

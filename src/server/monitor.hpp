@@ -22,6 +22,9 @@
 
 namespace kipvs::server {
 
+// A /metrics answer holding `text`.
+HttpReply metrics_reply(std::string text);
+
 // Distinct Ready endpoint IPs on this node over a service's slices
 // (PARITY.md §4): what a health-check node port reports. Terminating
 // endpoints do not count, so a load balancer drains a node whose pods are
@@ -45,6 +48,8 @@ public:
     // /healthz (livez false) or /livez; counts the answer.
     HttpReply health(bool livez, const model::Node* node, WallClock::time_point now);
     bool healthy(WallClock::time_point now) const { return health_.healthy(now); }
+    // A reload with another ipvs.syncPeriod (health_timeout() of it).
+    void set_health_timeout(WallClock::duration timeout) { health_.set_timeout(timeout); }
 
     struct ScrapeInput {
         const proxy::ObjectStore& store;
@@ -55,7 +60,8 @@ public:
     // The whole /metrics text. A failed kernel read leaves the ipvs_* rows
     // out and says why in the returned problem (logged by the caller).
     HttpReply metrics(const ScrapeInput& in, std::string* problem = nullptr) const;
-    // The kubeproxy_* part alone.
+    // The kubeproxy_* part alone (the daemon adds the ipvs_* part from
+    // its scrape worker, ipvs_scrape.hpp).
     void write_proxy_metrics(ExpositionWriter& out, const proxy::ObjectStore& store) const;
 
     // A health-check node port's answer for service "namespace/name".
@@ -68,6 +74,7 @@ private:
         Histogram programming;
         std::optional<double> last_sync, last_queued;  // unix seconds
         std::uint64_t restore_failures = 0;
+        std::uint64_t conntrack_deleted = 0;  // UDP flows the conntrack sweep deleted
         PerFamily();
     };
     std::vector<model::Family> families_;

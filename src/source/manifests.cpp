@@ -16,11 +16,13 @@
 #include <set>
 #include <system_error>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "error.hpp"
 #include "kube/decode.hpp"
 #include "kube/json_reader.hpp"
+#include "source/json_list.hpp"
 
 namespace kipvs::source {
 
@@ -361,10 +363,21 @@ private:
     void add_json_file(std::string_view text, const std::string& file) {
         json::parse_options options;
         options.max_depth = 64;  // as yaml_tree's nesting limit
-        json::stream_parser parser({}, options);
+        // Validated first, so that a List can be decoded from its items'
+        // text one at a time (json_list.hpp) and a bad file still fails whole.
         std::error_code ec;
-        std::size_t used = parser.write(text.data(), text.size(), ec);
-        if (!ec) parser.finish(ec);
+        std::size_t used = validate_json(text, options, ec);
+        if (!ec) {
+            if (auto list = split_json_list(text)) {
+                add_list_items(*list, file, options);
+                return;
+            }
+        }
+        json::stream_parser parser({}, options);
+        if (!ec) {
+            used = parser.write(text.data(), text.size(), ec);
+            if (!ec) parser.finish(ec);
+        }
         if (ec) {
             std::size_t line = 1, column = 1;
             for (std::size_t i = 0; i < std::min(used, text.size()); ++i) {
@@ -379,6 +392,24 @@ private:
             return;
         }
         add_document(parser.release(), Origin{&file, nullptr, {}});
+    }
+
+    // The items of a valid List's text, as add_document takes them from its tree.
+    void add_list_items(const JsonList& list, const std::string& file, const json::parse_options& options) {
+        std::string_view kind = list.kind;
+        std::string item_kind(kind == "List" ? std::string_view() : kind.substr(0, kind.size() - 4));
+        for (std::size_t i = 0; i < list.items.size(); ++i) {
+            Origin item_origin{&file, nullptr, "items[" + std::to_string(i) + ']'};
+            std::error_code ec;
+            json::value item = json::parse(json::string_view(list.items[i].data(), list.items[i].size()), ec, {},
+                                           options);
+            if (ec) {  // not expected: the whole text was valid
+                add_error(item_origin.where() + ": invalid JSON: " + ec.message());
+                add_failed_file(file);
+                continue;
+            }
+            add_object(std::move(item), item_origin, item_kind);
+        }
     }
 
     void add_document(json::value doc, const Origin& origin) {

@@ -25,6 +25,8 @@ announces the port):
   {"op": "auth", "token": "t", "forbid": false}  require this bearer token (401), or refuse all (403)
   {"op": "tls_stall", "on": true}  accept TCP but answer no TLS handshake until turned off
   {"op": "stats"}             request counters, and the last request's SNI, User-Agent and Accept
+  {"op": "events"}            the Events POSTed so far (events.k8s.io/v1, validated as the API server does)
+  {"op": "event_status", "codes": [503]}  the next Event POSTs answer these
 Usage: fake_apiserver.py CERT KEY [CLIENT_CA]
 With CLIENT_CA the server requires a client certificate that CA signed (mutual TLS).
 """
@@ -32,6 +34,7 @@ import base64
 import datetime
 import json
 import random
+import re
 import socket
 import ssl
 import sys
@@ -68,6 +71,8 @@ class State:
         self.tls_stall = False
         self.list_delay = 0
         self.expire_continue = 0
+        self.events = []        # Events POSTed and accepted, in order
+        self.event_codes = []   # injected answers to the next Event POSTs
         self.stats = {"list": {}, "watch": {}, "other": 0, "list_errors": 0, "connections": 0,
                       "handshake_failures": 0, "sni": None, "user_agent": None, "accept": None}
 
@@ -201,6 +206,42 @@ def in_namespace(obj, namespace):
     return not namespace or obj.get("metadata", {}).get("namespace") == namespace
 
 
+EVENTS_PATH = re.compile(r"^/apis/events\.k8s\.io/v1/namespaces/([^/]+)/events$")
+MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+QUALIFIED_NAME = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def event_problems(ev, namespace):
+    """What the API server's events.k8s.io/v1 validation would refuse."""
+    problems = []
+    meta = ev.get("metadata") or {}
+    if ev.get("apiVersion") != "events.k8s.io/v1" or ev.get("kind") != "Event":
+        problems.append("apiVersion/kind: want events.k8s.io/v1 Event")
+    if not meta.get("name"):
+        problems.append("metadata.name: Required value")
+    if meta.get("namespace", namespace) != namespace:
+        problems.append("metadata.namespace: does not match the request's namespace")
+    if not MICRO_TIME.match(ev.get("eventTime") or ""):
+        problems.append("eventTime: Required value (RFC 3339 with microseconds)")
+    for field in ("reportingController", "reportingInstance", "action", "reason"):
+        value = ev.get(field) or ""
+        if not value or len(value) > 128:
+            problems.append("%s: Required value, at most 128 characters" % field)
+    if not QUALIFIED_NAME.match(ev.get("reportingController") or ""):
+        problems.append("reportingController: not a qualified name")
+    if ev.get("type") not in ("Normal", "Warning"):
+        problems.append("type: Unsupported value: %r" % ev.get("type"))
+    if len((ev.get("note") or "").encode()) > 1024:
+        problems.append("note: Too long: must have at most 1024 bytes")
+    regarding = ev.get("regarding") or {}
+    if not regarding.get("kind") or not regarding.get("name"):
+        problems.append("regarding: kind and name are required")
+    elif (regarding.get("namespace") or "default") != namespace:
+        # An event lives in its object's namespace; one about a cluster-scoped object, in default.
+        problems.append("regarding.namespace: does not match the event's namespace")
+    return problems
+
+
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
             "reason": reason, "code": code}
@@ -248,6 +289,44 @@ class Handler(BaseHTTPRequestHandler):
         with S.lock:
             S.stats["other"] += 1
         return self.discovery(url.path)
+
+    def do_POST(self):
+        url = urllib.parse.urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(length) if length else b""
+        with S.lock:
+            token, forbid = S.token, S.forbid
+            S.stats["user_agent"] = self.headers.get("User-Agent")
+        if token and self.headers.get("Authorization") != "Bearer " + token:
+            return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+        if forbid:
+            return self.send_json(403, status(403, "Forbidden", 'events.events.k8s.io is forbidden: User '
+                                                 '"system:anonymous" cannot create resource "events"'))
+        m = EVENTS_PATH.match(url.path)
+        if not m:
+            return self.send_json(405, status(405, "MethodNotAllowed", "the server does not allow this method"))
+        namespace = m.group(1)
+        if self.headers.get("Content-Type") != "application/json":
+            return self.send_json(415, status(415, "UnsupportedMediaType", "want application/json"))
+        try:
+            ev = json.loads(data)
+        except ValueError as e:
+            return self.send_json(400, status(400, "BadRequest", "malformed JSON: %s" % e))
+        with S.lock:
+            if S.event_codes:
+                code = S.event_codes.pop(0)
+                return self.send_json(code, status(code, "Injected", "injected %d" % code))
+            problems = event_problems(ev, namespace) if isinstance(ev, dict) else ["not an object"]
+            if problems:
+                return self.send_json(422, status(422, "Invalid", "Event is invalid: " + "; ".join(problems)))
+            name = ev["metadata"]["name"]
+            if any(e["metadata"]["name"] == name and e["metadata"]["namespace"] == namespace for e in S.events):
+                return self.send_json(409, status(409, "AlreadyExists", 'events "%s" already exists' % name))
+            S.rv += 1
+            ev["metadata"] = dict(ev["metadata"], namespace=namespace, resourceVersion=str(S.rv),
+                                  uid="%08x-0000-4000-9000-%012x" % (S.rv, S.rv), creationTimestamp=now_rfc3339())
+            S.events.append(ev)
+        return self.send_json(201, ev)
 
     def discovery(self, path):
         def resource(name, kind, namespaced, short=None):
@@ -528,6 +607,11 @@ def command(line):
         elif op == "auth":
             S.token = c.get("token", "")
             S.forbid = c.get("forbid", False)
+        elif op == "event_status":
+            S.event_codes = list(c["codes"])
+        elif op == "events":
+            print(json.dumps({"events": S.events}), flush=True)
+            return
         elif op == "stats":
             print(json.dumps(dict(S.stats, rv=S.rv)), flush=True)
             return

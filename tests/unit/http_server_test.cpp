@@ -16,6 +16,7 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "server/http_server.hpp"
 
@@ -144,4 +145,38 @@ TEST_CASE("http server: a port in use is an error naming it", "[server-http]") {
     CHECK_THROWS_WITH(HttpServer(io, *model::HostPort::parse(address), "metrics server", echo),
                       Catch::Matchers::StartsWith("metrics server: listening on " + address + ": Address") &&
                           Catch::Matchers::EndsWith("in use"));
+}
+
+TEST_CASE("http server: an async handler answers later; one that never does gets 503", "[server-http]") {
+    boost::asio::io_context io;
+    HttpLimits limits;
+    limits.reply_timeout = std::chrono::milliseconds(300);
+    HttpReplyCallback parked;  // the /never request's callback, never called
+    HttpServer server(io, *model::HostPort::parse("127.0.0.1:0"), "async server",
+                      AsyncHttpHandler([&](const HttpRequest& req, HttpReplyCallback reply) {
+                          if (req.path() == "/never") {
+                              parked = std::move(reply);
+                              return;
+                          }
+                          // Answered from a later turn of the loop, as the scrape worker does.
+                          boost::asio::post(io, [reply = std::move(reply), target = req.target] {
+                              HttpReply r;
+                              r.body = "later " + target;
+                              reply(std::move(r));
+                          });
+                      }),
+                      limits);
+    std::thread t([&] {
+        auto got = talk(server.port(), "GET /x HTTP/1.0\r\n\r\n");
+        CHECK(got.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
+        CHECK(got.substr(got.find("\r\n\r\n") + 4) == "later /x");
+        got = talk(server.port(), "GET /never HTTP/1.0\r\n\r\n");
+        CHECK(got.rfind("HTTP/1.0 503 Service Unavailable\r\n", 0) == 0);
+        io.stop();
+    });
+    io.run();
+    t.join();
+    // A late answer finds nobody waiting and changes nothing.
+    REQUIRE(parked);
+    parked(HttpReply{});
 }

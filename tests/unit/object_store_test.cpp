@@ -104,17 +104,22 @@ TEST_CASE("a stored slice expands back to exactly the slice it was made from", "
     e[3].zone = "zone-z";
     e[3].serving = false;
 
-    StoredSlice stored = StoredSlice::of(s);
+    PlacementPool pool;
+    StoredSlice stored = StoredSlice::of(s, pool);
     CHECK(stored.endpoints.size() == 4);
-    CHECK(stored.placements.size() == 3);
+    CHECK(pool.size() == 3);
     CHECK(stored.head.endpoints.empty());
-    CHECK(stored.expand() == s);
-    CHECK(StoredSlice::of(s) == stored);
+    CHECK(stored.expand(pool) == s);
+    StoredSlice again = StoredSlice::of(s, pool);
+    CHECK(again == stored);
+    CHECK(pool.size() == 3);
 
     model::EndpointSlice other = s;
     other.endpoints[2].hint_nodes.clear();
-    CHECK_FALSE(StoredSlice::of(other) == stored);
-    CHECK(StoredSlice::of(other).expand() == other);
+    StoredSlice changed = StoredSlice::of(other, pool);
+    CHECK_FALSE(changed == stored);
+    CHECK(changed.expand(pool) == other);
+    CHECK(pool.size() == 4);
 
     model::EndpointSlice six;
     six.name = "v6";
@@ -122,8 +127,49 @@ TEST_CASE("a stored slice expands back to exactly the slice it was made from", "
     model::Endpoint v6;
     v6.address = ip("fd00::2");
     six.endpoints = {v6};
-    CHECK(StoredSlice::of(six).expand() == six);
-    CHECK(StoredSlice::of(model::EndpointSlice{}).expand() == model::EndpointSlice{});
+    CHECK(StoredSlice::of(six, pool).expand(pool) == six);
+    CHECK(StoredSlice::of(model::EndpointSlice{}, pool).expand(pool) == model::EndpointSlice{});
+}
+
+TEST_CASE("placements are shared by every slice and go with their last endpoint", "[object-store]") {
+    PlacementPool pool;
+    model::EndpointSlice a = slice("a-1", "a", {"10.244.1.1", "10.244.1.2"});
+    a.endpoints[0].node_name = a.endpoints[1].node_name = "node-a";
+    model::EndpointSlice b = slice("b-1", "b", {"10.244.2.1", "10.244.2.2"});
+    b.endpoints[0].node_name = "node-a";
+    b.endpoints[1].node_name = "node-b";
+    b.endpoints[1].hint_zones = {"zone-b"};
+    StoredSlice sa = StoredSlice::of(a, pool), sb = StoredSlice::of(b, pool);
+    CHECK(pool.size() == 2);
+    CHECK(sa.endpoints[0].placement == sb.endpoints[0].placement);
+    sa.release(pool);
+    CHECK(pool.size() == 2);
+    CHECK(sb.expand(pool) == b);
+    sb.release(pool);
+    CHECK(pool.size() == 0);
+    // A released index is reused, and holds the new placement.
+    model::EndpointSlice c = slice("c-1", "c", {"10.244.3.1"});
+    c.endpoints[0].node_name = "node-c";
+    StoredSlice sc = StoredSlice::of(c, pool);
+    CHECK(pool.size() == 1);
+    CHECK(sc.expand(pool) == c);
+}
+
+TEST_CASE("the store's placements follow its slices", "[object-store]") {
+    ObjectStore store;
+    model::EndpointSlice s = slice("web-1", "web", {"10.244.1.1", "10.244.2.1"});
+    s.endpoints[0].node_name = "node-a";
+    s.endpoints[1].node_name = "node-b";
+    CHECK(store.upsert_slice(s));
+    CHECK(store.placement_count() == 2);
+    CHECK_FALSE(store.upsert_slice(s));
+    CHECK(store.placement_count() == 2);
+    s.endpoints[1].node_name = "node-a";
+    CHECK(store.upsert_slice(s));
+    CHECK(store.placement_count() == 1);
+    CHECK(store.slice("default/web-1") == s);
+    CHECK(store.remove_slice("default", "web-1"));
+    CHECK(store.placement_count() == 0);
 }
 
 TEST_CASE("the store hands out its slices as they arrived, and an identical one is no change", "[object-store]") {
@@ -148,4 +194,25 @@ TEST_CASE("the store hands out its slices as they arrived, and an identical one 
     s.endpoints[1].ready = false;
     CHECK(store.upsert_slice(s));
     CHECK(store.endpoint_count() == 2);
+}
+
+TEST_CASE("the store keeps only the labels the planner reads, and other labels are no change", "[object-store]") {
+    ObjectStore store;
+    DesiredState desired;
+    std::vector<std::string> events;
+    model::Service s = service("web", "10.96.0.1");
+    s.labels = {{"app.kubernetes.io/managed-by", "Helm"}, {"helm.sh/chart", "web-1.2.3"}};
+    CHECK(store.upsert_service(s));
+    CHECK(store.services().at("default/web").labels.empty());
+    store.replan(desired, events);
+    CHECK(desired.virtual_server_count() == 1);
+
+    s.labels.emplace_back("app.kubernetes.io/version", "2");
+    CHECK_FALSE(store.upsert_service(s));
+    s.labels.emplace_back("service.kubernetes.io/service-proxy-name", "other-proxy");
+    CHECK(store.upsert_service(s));
+    CHECK(store.services().at("default/web").labels ==
+          model::Labels{{"service.kubernetes.io/service-proxy-name", "other-proxy"}});
+    store.replan(desired, events);
+    CHECK(desired.virtual_server_count() == 0);
 }

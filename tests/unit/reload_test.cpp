@@ -51,14 +51,45 @@ TEST_CASE("rule options, timeouts, periods and sysctls apply in place", "[reload
     CHECK(cli::describe(c) == "rule and set options (full sync), IPVS timeouts, sync periods, sysctls");
 }
 
-TEST_CASE("the source, the node name and the listeners need a restart", "[reload]") {
-    auto next = load("clusterCIDR: 10.200.0.0/16\nipvs:\n  scheduler: rr\nhostnameOverride: other\n"
-                     "metricsBindAddress: 127.0.0.1:20249\n");  // no manifests: the API server
+TEST_CASE("the source and the node name need a restart", "[reload]") {
+    auto next = load("clusterCIDR: 10.200.0.0/16\nipvs:\n  scheduler: rr\nhostnameOverride: other\n");
+    // no manifests: the API server
     auto c = cli::compare_configs(load(base), next);
     CHECK_FALSE(c.applies_anything());
-    CHECK(c.need_restart == std::vector<std::string>{"kipvs.manifests", "hostnameOverride", "metricsBindAddress"});
-    CHECK(cli::describe(c) ==
-          "needs a restart to take effect: kipvs.manifests, hostnameOverride, metricsBindAddress");
+    CHECK(c.need_restart == std::vector<std::string>{"kipvs.manifests", "hostnameOverride"});
+    CHECK(cli::describe(c) == "needs a restart to take effect: kipvs.manifests, hostnameOverride");
+}
+
+TEST_CASE("the listeners move in place; the health timeout follows syncPeriod alone", "[reload]") {
+    auto c = cli::compare_configs(load(base), load(base + "metricsBindAddress: 127.0.0.1:20249\n"));
+    CHECK(c.metrics_server);
+    CHECK_FALSE(c.healthz_server);
+    CHECK(c.need_restart.empty());
+    CHECK(cli::describe(c) == "metrics server address");
+
+    c = cli::compare_configs(load(base), load(base + "healthzBindAddress: \"\"\n"));
+    CHECK(c.healthz_server);
+    CHECK_FALSE(c.metrics_server);
+    CHECK(cli::applied_config(load(base), load(base + "healthzBindAddress: \"\"\n")).healthz_bind_address.empty());
+
+    // The same address spelt again is no change.
+    c = cli::compare_configs(load(base), load(base + "healthzBindAddress: 0.0.0.0:10256\n"));
+    CHECK_FALSE(c.applies_anything());
+
+    c = cli::compare_configs(load(base), load("clusterCIDR: 10.200.0.0/16\nipvs:\n  scheduler: rr\n  syncPeriod: 10s\n"
+                                              "kipvs:\n  manifests: /etc/kipvs/manifests\n"));
+    CHECK(c.health_timeout);
+    CHECK(c.sync_periods);
+    c = cli::compare_configs(load(base), load("clusterCIDR: 10.200.0.0/16\nipvs:\n  scheduler: rr\n  minSyncPeriod: 5s\n"
+                                              "kipvs:\n  manifests: /etc/kipvs/manifests\n"));
+    CHECK_FALSE(c.health_timeout);  // kube-proxy's timeout is 2 x syncPeriod
+    CHECK(c.sync_periods);
+
+    // nodePortAddresses gathers the node's addresses again, which re-binds
+    // the health-check node ports.
+    c = cli::compare_configs(load(base), load(base + "nodePortAddresses: [10.0.0.0/8]\n"));
+    CHECK(c.node_facts);
+    CHECK(c.need_restart.empty());
 }
 
 TEST_CASE("a field not classified above is still reported as needing a restart", "[reload]") {

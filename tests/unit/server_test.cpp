@@ -195,6 +195,22 @@ TEST_CASE("health: RFC 3339 and Go time strings", "[server]") {
         CHECK_FALSE(parse_rfc3339(bad));
 }
 
+// Found by rfc3339_fuzz: a day past the month's end was carried into the
+// next month, and a year the nanosecond clock cannot hold overflowed. An
+// offset past 23:59 is refused as Go's time.Parse refuses it.
+TEST_CASE("rfc3339: days past the month's end and unrepresentable years are refused", "[server]") {
+    for (const char* bad : {"2026-02-31T00:00:00Z", "2026-04-31T00:00:00Z", "2026-02-29T00:00:00Z",
+                            "2100-02-29T00:00:00Z", "0024-02-29T23:59:60.5-08:00", "1600-01-01T00:00:00Z",
+                            "2263-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-12-04T21:00:00+24:00",
+                            "2026-12-04T21:00:00-00:60"})
+        CHECK_FALSE(parse_rfc3339(bad));
+    CHECK(at("2024-02-29T00:00:00Z") == at("2024-02-28T00:00:00Z") + std::chrono::hours(24));
+    CHECK(at("2000-02-29T12:00:00Z") == at("2000-02-29T13:30:00+01:30"));
+    CHECK(at("2026-12-31T23:59:59Z") + std::chrono::seconds(1) == at("2027-01-01T00:00:00Z"));
+    CHECK(parse_rfc3339("1678-01-01T00:00:00Z"));
+    CHECK(parse_rfc3339("2261-12-31T23:59:59.999999999Z"));
+}
+
 TEST_CASE("proc ip_vs: active connections summed per virtual server", "[server]") {
     const char* text =
         "IP Virtual Server version 1.2.1 (size=4096)\n"

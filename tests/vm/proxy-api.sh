@@ -4,6 +4,9 @@
 # resolves the server's name through /etc/hosts, completes a verified TLS
 # handshake (tls-server-name), lists and watches, programs the kernel, and a
 # change pushed by the host through a watch reaches the kernel and traffic.
+# A listener here holds port 30100 before the daemon starts: the host then
+# adds an eTP=Local Service with that health-check node port and checks the
+# FailedToStartServiceHealthcheck Event kipvs posts (and its start Event).
 # shellcheck source=tests/vm/lib.sh
 . /test/lib.sh
 
@@ -25,11 +28,15 @@ got="$(get http://10.96.0.10/) $(get http://10.96.0.10/)"
 log "ClusterIP from the client: $got"
 expect_eq "both backends answer" "backend1 backend2" "$(printf '%s\n' $got | sort | tr '\n' ' ' | sed 's/ $//')"
 
+mkdir -p /tmp/www-busy
+check "a listener holds port 30100 before kipvs binds it" busybox httpd -p 0.0.0.0:30100 -h /tmp/www-busy
 $KIPVS run --config $CONFIG >$LOG 2>&1 &
 pid=$!
 check "daemon's first sync" wait_for 30 grep -q 'first sync' $LOG
 echo "# ready for a change"
-check "the watched change reaches the kernel" wait_for 30 sh -c "$IPVSADM -S -n | grep -q -- '-r 10.200.3.2:80'"
+# The host first waits (up to 90 s) for the Events, then pushes the change.
+check "the watched change reaches the kernel" wait_for 150 sh -c "$IPVSADM -S -n | grep -q -- '-r 10.200.3.2:80'"
+check "the busy health-check node port is logged" grep -q 'health check of default/edge: .*30100' $LOG
 check "backend3 takes traffic" wait_for 10 sh -c "$NS client busybox timeout 5 busybox wget -q -O - http://10.96.0.10/ | grep -q backend3"
 kill -TERM $pid
 sed 's/^/    | /' $LOG

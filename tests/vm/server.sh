@@ -5,7 +5,12 @@
 # again), /metrics (kube-proxy's families, and ipvs_* counters equal to
 # `ipvsadm -Ln --stats --exact` after real traffic; `promtool check metrics`
 # when promtool is shipped in), a health-check node port answering 200/503
-# as local endpoints come and go, and --dry-run binding no port.
+# as local endpoints come and go (over IPv4 and IPv6 alike without
+# nodePortAddresses), --dry-run binding no port, a SIGHUP reload moving the
+# metrics server (new port answers, old refused, /healthz's socket untouched,
+# an unbindable address leaving the old one serving) and re-binding the
+# health-check port for a new nodePortAddresses, and /healthz answering
+# while a scrape over 10,000 IPVS services reads the kernel.
 # Run: tests/vm/vm-run --file build/kipvs [--file /usr/bin/promtool] tests/vm/server.sh
 # shellcheck source=tests/vm/lib.sh
 . /test/lib.sh
@@ -93,7 +98,15 @@ status_is() { _want=$1; shift; [ "$(status "$@")" = "$_want" ]; }
 body_matches() { _re=$1; shift; body "$@" | tr -d '\t\n' | grep -q "$_re"; }
 answers() { http "$@" | grep -q '^HTTP/'; }
 metrics_match() { http 127.0.0.1 10249 /metrics | grep -q "$1"; }
-listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp; }
+metrics_at() { status_is 200 127.0.0.1 "$1" /metrics; }
+# listening PORT: a listener on any address of either family.
+listening() { grep -q ":$(printf '%04X' "$1") 0*:0000 0A" /proc/net/tcp /proc/net/tcp6; }
+# listener_inode PORT: the listening socket's inode (the same socket or not).
+listener_inode() {
+    awk -v p=":$(printf '%04X' "$1")\$" '$2 ~ p && $4 == "0A" {print $10}' /proc/net/tcp /proc/net/tcp6 | head -1
+}
+# uptime_cs: centiseconds since boot.
+uptime_cs() { awk '{ split($1, a, "."); print a[1] a[2] }' /proc/uptime; }
 not_listening() { ! listening "$1"; }
 
 # --- --dry-run binds no port ----------------------------------------------
@@ -138,6 +151,16 @@ check "hc port: 503 once the endpoints are elsewhere" wait_for 10 status_is 503 
 expect_eq "hc port: weight 0" 0 "$(header X-Load-Balancing-Endpoint-Weight 10.200.9.1 32000 / client)"
 edge demo-node >$MANIFESTS/edge.yaml
 check "hc port: 200 when they come back" wait_for 10 status_is 200 10.200.9.1 32000 / client
+
+# Without nodePortAddresses the port is kube-proxy's Go listener: every
+# address of both families, so an IPv6 node address answers too.
+$IP link add hc6 type dummy
+$IP link set hc6 up
+$IP -6 addr add fd00:99::1/64 dev hc6 nodad
+check "hc port: one [::] listener for both families" \
+    grep -q "00000000000000000000000000000000:7D00 00000000000000000000000000000000:0000 0A" /proc/net/tcp6
+expect_eq "hc port: 200 over IPv6" 200 "$(status fd00:99::1 32000 /)"
+check "hc port: IPv6 JSON body" body_matches '"localEndpoints": 2' fd00:99::1 32000 /
 
 # --- real traffic, then /metrics against ipvsadm ---------------------------
 for i in 1 2 3 4 5 6; do
@@ -205,6 +228,73 @@ check "restore failures counted" metrics_match \
 mv "$restore.real" "$restore"
 check "syncs succeed again: /healthz 200" wait_for 15 status_is 200 127.0.0.1 10256 /healthz
 check "metrics counted the 503s" metrics_match '^kubeproxy_proxy_healthz_total{code="503"} [1-9]'
+
+# --- SIGHUP: the metrics server moves, the health-check port re-binds ---------
+healthz_socket=$(listener_inode 10256)
+sed -i 's/^metricsBindAddress: .*/metricsBindAddress: 127.0.0.1:10250/' $CONFIG
+echo 'nodePortAddresses: [10.200.9.0/24]' >>$CONFIG
+kill -HUP $pid
+check "reload: applied in place" wait_for 10 grep -q 'reload: node addresses, metrics server address$' $LOG
+check "reload: /metrics on the new port" wait_for 10 metrics_at 10250
+check_not "reload: the old metrics port refuses" answers 127.0.0.1 10249 /metrics
+check "reload: the move is logged" grep -q 'metrics server moved from 127.0.0.1:10249 to 127.0.0.1:10250' $LOG
+expect_eq "reload: /healthz keeps its socket" "$healthz_socket" "$(listener_inode 10256)"
+expect_eq "reload: /healthz still 200" 200 "$(status 127.0.0.1 10256 /healthz)"
+# 10.200.9.1:32000 in /proc/net/tcp's byte order.
+check "reload: hc port on the nodePortAddresses address" wait_for 10 \
+    grep -q "0109C80A:7D00 00000000:0000 0A" /proc/net/tcp
+check_not "reload: hc port gone from IPv6" answers fd00:99::1 32000 /
+expect_eq "reload: hc port answers on 10.200.9.1" 200 "$(status 10.200.9.1 32000 / client)"
+# An address the node does not have: logged with it, the old server stays.
+sed -i 's/^metricsBindAddress: .*/metricsBindAddress: 192.0.2.1:10251/' $CONFIG
+kill -HUP $pid
+check "reload: an unbindable address is logged with it" wait_for 10 grep -q \
+    'metrics server: listening on 192.0.2.1:10251: .*; still serving on 127.0.0.1:10250' $LOG
+check "reload: the old metrics server still answers" metrics_at 10250
+
+# --- a slow scrape leaves the event loop free ----------------------------------
+# A full sync reads every virtual server in the kernel too, on the event
+# loop: a long syncPeriod keeps this part about the scrape alone (and moves
+# /healthz's timeout, 2 x syncPeriod, with it).
+sed -i -e 's/^  syncPeriod: .*/  syncPeriod: 60s/' -e 's/^metricsBindAddress: .*/metricsBindAddress: 127.0.0.1:10250/' $CONFIG
+kill -HUP $pid
+check "reload: a new syncPeriod moves the health timeout" wait_for 10 grep -q \
+    'reload: sync periods, metrics server address, health timeout$' $LOG
+sleep 4  # the full sync due under the old period
+# 10,000 virtual servers nobody owns (not on kube-ipvs0: kipvs leaves them)
+# make the kernel slow to dump them and to write /proc/net/ip_vs.
+awk 'BEGIN { for (i = 0; i < 10000; i++) printf "-A -t 10.99.%d.%d:80 -s rr\n", i / 250, i % 250 + 1 }' >/tmp/many.ipvs
+check "10,000 extra virtual servers" $IPVSADM -R </tmp/many.ipvs
+h0=$(uptime_cs)
+idle=$(status 127.0.0.1 10256 /healthz)
+h1=$(uptime_cs)
+log "/healthz with no scrape running: $(((h1 - h0) * 10)) ms ($idle); kipvs threads: $(ls /proc/$pid/task | wc -l)"
+scrape() { printf 'GET /metrics HTTP/1.0\r\n\r\n' | busybox timeout 60 busybox nc 127.0.0.1 10250 >"$1"; }
+t0=$(uptime_cs)
+scrape /tmp/slow.metrics
+t1=$(uptime_cs)
+log "one scrape with 10,000 extra IPVS services: $(((t1 - t0) * 10)) ms"
+check "the scrape completes" grep -q '^ipvs_connections_total{namespace="demo",service="web"' /tmp/slow.metrics
+# Scrapes back to back keep the worker reading the kernel; /healthz answers
+# throughout. How many answers came while the worker thread was alive is a
+# figure, not a check: it depends on the emulator's speed.
+(while [ ! -e /tmp/stop-scrapes ]; do scrape /dev/null; done) &
+storm=$!
+sleep 0.1
+n=0 answered=0 overlapped=0 worst=0
+while [ $n -lt 10 ]; do
+    h0=$(uptime_cs)
+    [ "$(status 127.0.0.1 10256 /healthz)" = 200 ] && answered=$((answered + 1))
+    h1=$(uptime_cs)
+    [ "$(ls /proc/$pid/task | wc -l)" -gt 1 ] && overlapped=$((overlapped + 1))
+    [ $((h1 - h0)) -gt $worst ] && worst=$((h1 - h0))
+    n=$((n + 1))
+done
+touch /tmp/stop-scrapes
+wait $storm
+log "/healthz during back-to-back scrapes: $answered/10 answered 200, slowest $((worst * 10)) ms," \
+    "$overlapped/10 with the scrape worker still reading"
+expect_eq "/healthz answers 200 during back-to-back scrapes" 10 "$answered"
 
 # --- a removed eTP=Local service closes its port -----------------------------
 rm $MANIFESTS/edge.yaml
