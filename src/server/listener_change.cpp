@@ -6,10 +6,10 @@ bool listeners_conflict(const model::HostPort& a, const model::HostPort& b) {
     // Port 0 asks for a free port: it never takes the other's.
     if (a.port != b.port || a.port == 0) return false;
     if (a.address == b.address) return true;
-    auto covers = [](const model::IpAddress& wildcard, const model::IpAddress& other) {
-        return wildcard.is_unspecified() && (wildcard.family == other.family || wildcard.family == model::Family::v6);
-    };
-    return covers(a.address, b.address) || covers(b.address, a.address);
+    // Either wildcard listens on both families (StatusServers binds
+    // "0.0.0.0" as "[::]" with IPV6_V6ONLY off, as Go does), so a wildcard
+    // takes every address of its port.
+    return a.address.is_unspecified() || b.address.is_unspecified();
 }
 
 ListenerChange plan_listener_change(const std::string& running, const std::string& next) {

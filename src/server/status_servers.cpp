@@ -10,6 +10,12 @@
 namespace kipvs::server {
 namespace {
 
+model::IpAddress ipv6_any() {
+    model::IpAddress any;
+    any.family = model::Family::v6;
+    return any;
+}
+
 HttpReply not_found() {
     HttpReply r;
     r.status = 404;
@@ -38,6 +44,10 @@ std::uint16_t StatusServers::healthz_port() const { return healthz_.server ? hea
 std::uint16_t StatusServers::metrics_port() const { return metrics_.server ? metrics_.server->port() : 0; }
 
 std::unique_ptr<HttpServer> StatusServers::open_fixed(const FixedListener& which, const model::HostPort& at) {
+    return bind_any_family(at, [this, &which](const model::HostPort& where) { return open_fixed_on(which, where); });
+}
+
+std::unique_ptr<HttpServer> StatusServers::open_fixed_on(const FixedListener& which, const model::HostPort& at) {
     if (&which == &healthz_) {
         // Both health paths share one port, as in kube-proxy; anything else is 404.
         return std::make_unique<HttpServer>(io_, at, which.name, [this](const HttpRequest& req) {
@@ -158,9 +168,7 @@ void StatusServers::update_health_check_ports() {
     // families, as kube-proxy's Go listener on "0.0.0.0:port" does.
     std::vector<model::IpAddress> addresses;
     if (node_port_cidrs_.empty()) {
-        model::IpAddress any;
-        any.family = model::Family::v6;
-        addresses.push_back(any);
+        addresses.push_back(ipv6_any());
     } else {
         addresses = view_.store.node_facts().node_port_addresses;
     }
@@ -203,19 +211,27 @@ void StatusServers::update_health_check_ports() {
 std::unique_ptr<HttpServer> StatusServers::open_health_check(const model::IpAddress& address, std::uint16_t port,
                                                              const std::string& key) {
     std::string name = "health check of " + key;
-    auto handler = [this, key](const HttpRequest&) { return health_check_reply(key); };
-    if (address.family != model::Family::v6 || !address.is_unspecified())
-        return std::make_unique<HttpServer>(io_, model::HostPort{address, port}, name, handler);
+    return bind_any_family({address, port}, [this, &name, &key](const model::HostPort& at) {
+        return std::make_unique<HttpServer>(io_, at, name, [this, key](const HttpRequest&) {
+            return health_check_reply(key);
+        });
+    });
+}
+
+std::unique_ptr<HttpServer> StatusServers::bind_any_family(
+    const model::HostPort& at, const std::function<std::unique_ptr<HttpServer>(const model::HostPort&)>& open) {
+    // Go's listener on a wildcard ("0.0.0.0:port" or "[::]:port", what
+    // kube-proxy's servers are given) is one "[::]" socket taking both
+    // families; HttpServer turns IPV6_V6ONLY off for "[::]".
+    if (!at.address.is_unspecified()) return open(at);
     try {
-        return std::make_unique<HttpServer>(io_, model::HostPort{address, port}, name, handler);
+        return open({ipv6_any(), at.port});
     } catch (const Error& v6) {
         // A node without IPv6 (ipv6.disable=1) still serves IPv4, as Go
         // falls back to an IPv4 socket there. Throws the IPv4 reason.
-        auto server = std::make_unique<HttpServer>(io_, model::HostPort{model::IpAddress::v4(0, 0, 0, 0), port},
-                                                   name, handler);
-        if (!hc_ipv4_only_logged_)
-            log::warning(std::string(v6.what()) + "; health-check node ports listen on IPv4 only");
-        hc_ipv4_only_logged_ = true;
+        auto server = open({model::IpAddress::v4(0, 0, 0, 0), at.port});
+        if (!ipv4_only_logged_) log::warning(std::string(v6.what()) + "; listening on IPv4 only");
+        ipv4_only_logged_ = true;
         return server;
     }
 }

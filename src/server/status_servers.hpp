@@ -77,6 +77,11 @@ private:
     };
     HttpReply health_check_reply(const std::string& key) const;
     std::unique_ptr<HttpServer> open_fixed(const FixedListener& which, const model::HostPort& at);
+    std::unique_ptr<HttpServer> open_fixed_on(const FixedListener& which, const model::HostPort& at);
+    // Opens `at`; a wildcard of either family as one "[::]" socket for both,
+    // or IPv4's alone where the node has no IPv6.
+    std::unique_ptr<HttpServer> bind_any_family(
+        const model::HostPort& at, const std::function<std::unique_ptr<HttpServer>(const model::HostPort&)>& open);
     void move_fixed(FixedListener& which, const std::string& next);
     std::unique_ptr<HttpServer> open_health_check(const model::IpAddress& address, std::uint16_t port,
                                                   const std::string& key);
@@ -88,7 +93,7 @@ private:
     DaemonView view_;
     FixedListener healthz_{"healthz server", {}, nullptr};
     FixedListener metrics_{"metrics server", {}, nullptr};
-    bool hc_ipv4_only_logged_ = false;
+    bool ipv4_only_logged_ = false;
     // service key → its port and listeners
     struct HealthCheckPort {
         std::uint16_t port = 0;

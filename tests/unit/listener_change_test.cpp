@@ -35,7 +35,7 @@ TEST_CASE("listener change: keep, start, stop, move, refuse", "[server]") {
         {"127.0.0.1:10249", "0.0.0.0:10249", ListenerStep::close_then_bind},  // the wildcard covers it
         {"0.0.0.0:10256", "10.0.0.1:10256", ListenerStep::close_then_bind},
         {"[::]:10256", "10.0.0.1:10256", ListenerStep::close_then_bind},  // "[::]" takes IPv4 too
-        {"0.0.0.0:10256", "[::1]:10256", ListenerStep::bind_then_close},  // IPv4's wildcard does not take IPv6
+        {"0.0.0.0:10256", "[::1]:10256", ListenerStep::close_then_bind},  // 0.0.0.0 listens on IPv6 too, as Go's
         {"0.0.0.0:10256", "[::]:10256", ListenerStep::close_then_bind},
         {"127.0.0.1:10249", "not-an-address", ListenerStep::refuse},
         {"", "127.0.0.1", ListenerStep::refuse},

@@ -266,3 +266,24 @@ TEST_CASE("status servers: a health-check node port listens on both families", "
     CHECK_FALSE(Client("::1", port).connected());
     loop.on_loop([&] { servers.reset(); });
 }
+
+TEST_CASE("status servers: /healthz on 0.0.0.0 answers both families, as Go's wildcard listener", "[server-http]") {
+    Daemon d;
+    Loop loop;
+    std::unique_ptr<StatusServers> servers;
+    config::Config config;
+    config.healthz_bind_address = "0.0.0.0:0";
+    config.metrics_bind_address = "";
+    loop.on_loop([&] {
+        servers = std::make_unique<StatusServers>(loop.io, config, d.monitor, view(d, fixed_reader("")));
+    });
+    std::uint16_t port = servers->healthz_port();
+    REQUIRE(port != 0);
+    CHECK(status_of(Client("127.0.0.1", port).get("/healthz")) == "HTTP/1.1 200 OK");
+    if (::access("/proc/net/if_inet6", F_OK) == 0) {
+        CHECK(status_of(Client("::1", port).get("/healthz")) == "HTTP/1.1 200 OK");
+    } else {
+        WARN("no IPv6 on this host: only IPv4 checked");
+    }
+    loop.on_loop([&] { servers.reset(); });
+}

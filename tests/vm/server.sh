@@ -161,6 +161,8 @@ check "hc port: one [::] listener for both families" \
     grep -q "00000000000000000000000000000000:7D00 00000000000000000000000000000000:0000 0A" /proc/net/tcp6
 expect_eq "hc port: 200 over IPv6" 200 "$(status fd00:99::1 32000 /)"
 check "hc port: IPv6 JSON body" body_matches '"localEndpoints": 2' fd00:99::1 32000 /
+# healthzBindAddress 0.0.0.0:10256 is the same Go wildcard: IPv6 too.
+expect_eq "/healthz on 0.0.0.0 answers over IPv6" 200 "$(status fd00:99::1 10256 /healthz)"
 
 # --- real traffic, then /metrics against ipvsadm ---------------------------
 for i in 1 2 3 4 5 6; do
