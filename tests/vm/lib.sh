@@ -107,3 +107,18 @@ make_kube_ipvs0() {
 
 # http_get URL: body of URL (wget -T crashes in busybox 1.35: use timeout).
 http_get() { timeout 5 wget -q -O - "$1"; }
+
+# requests N URL [NETNS]: the answers to N requests from NETNS (default
+# client, the namespace make_backend made), space-separated; ERROR for each
+# that failed.
+requests() {
+    _n=$1 _url=$2 _ns=${3:-client} _got=''
+    while [ "$_n" -gt 0 ]; do
+        _got="$_got $($NS "$_ns" busybox timeout 5 busybox wget -q -O - "$_url" 2>/dev/null || echo ERROR)"
+        _n=$((_n - 1))
+    done
+    echo "${_got# }"
+}
+
+# distinct WORDS: the distinct words, sorted, space-separated.
+distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }

@@ -18,18 +18,6 @@ check "backend2" make_backend backend2 2
 check "backend3" make_backend backend3 3
 check "client netns" make_backend client 9 8080
 
-# requests N URL [NETNS]: the answers to N requests, space-separated.
-requests() {
-    _n=$1 _url=$2 _ns=${3:-client} _got=''
-    while [ "$_n" -gt 0 ]; do
-        _got="$_got $($NS "$_ns" busybox timeout 5 busybox wget -q -O - "$_url" 2>/dev/null || echo ERROR)"
-        _n=$((_n - 1))
-    done
-    echo "${_got# }"
-}
-
-# distinct WORDS: the distinct words, sorted, space-separated.
-distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
 # --- kipvs check before switching: what run would change ----------------------
 check "kipvs check on a cold node" sh -c "$KIPVS check --config $CONFIG >/tmp/check.out 2>&1"

@@ -28,15 +28,6 @@ tarball=/test/kipvs-$version-linux-amd64.tar.gz
 # --force-debian (an option rpm's own rpmdb does not know).
 mkdir -p /etc/rpm
 echo '%_dbpath /var/lib/rpm' > /etc/rpm/macros
-requests() {  # requests N URL: the answers to N requests from the client namespace
-    local n=$1 url=$2 got=''
-    while [ "$n" -gt 0 ]; do
-        got="$got $($NS client busybox timeout 5 busybox wget -q -O - "$url" 2>/dev/null || echo ERROR)"
-        n=$((n - 1))
-    done
-    echo "${got# }"
-}
-distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 prop() { systemctl show -p "$1" --value kipvs; }
 rules() { $IPVSADM -S -n | sort; }
 reloads() { journalctl -b --no-pager -o cat _PID=1 | grep -c '^Reloading\.$'; }

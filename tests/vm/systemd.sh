@@ -14,16 +14,6 @@
 
 [ "$(cat /proc/1/comm)" = systemd ] || skip "PID 1 is not systemd (run with vm-run --systemd)"
 
-# requests N URL: the answers to N requests from the client namespace.
-requests() {
-    local n=$1 url=$2 got=''
-    while [ "$n" -gt 0 ]; do
-        got="$got $($NS client busybox timeout 5 busybox wget -q -O - "$url" 2>/dev/null || echo ERROR)"
-        n=$((n - 1))
-    done
-    echo "${got# }"
-}
-distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 prop() { systemctl show -p "$1" --value kipvs; }
 rules() { $IPVSADM -S -n | sort; }
 config() {
