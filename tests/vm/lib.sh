@@ -122,3 +122,28 @@ requests() {
 
 # distinct WORDS: the distinct words, sorted, space-separated.
 distinct() { printf '%s\n' "$@" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+
+# traffic_start URL: a client in the client namespace requesting URL every
+# 0.5 s in the background, one line per answer (ERROR for a failure) in
+# /tmp/traffic.log, until traffic_stop.
+traffic_start() {
+    (
+        while :; do
+            $NS client busybox timeout 3 busybox wget -q -O - "$1" 2>/dev/null || echo ERROR
+            sleep 0.5
+        done
+    ) > /tmp/traffic.log &
+    traffic=$!
+}
+
+# traffic_stop WHAT MIN: stops the client; checks it got at least MIN
+# answers and that none failed, and logs them.
+traffic_stop() {
+    kill "$traffic"
+    wait "$traffic" 2>/dev/null
+    _answers=$(wc -l < /tmp/traffic.log)
+    _errors=$(grep -c ERROR /tmp/traffic.log)
+    log "traffic during $1: $_answers requests, $_errors failed, answers: $(sort /tmp/traffic.log | uniq -c | tr -s ' \n' ' ')"
+    check "traffic flowed during $1" test "$_answers" -ge "$2"
+    expect_eq "no request failed during $1" 0 "$_errors"
+}

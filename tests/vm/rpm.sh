@@ -33,26 +33,6 @@ rules() { $IPVSADM -S -n | sort; }
 reloads() { journalctl -b --no-pager -o cat _PID=1 | grep -c '^Reloading\.$'; }
 ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
-# traffic_start/traffic_stop: a client using the ClusterIP every 0.5 s.
-traffic_start() {
-    (
-        while :; do
-            $NS client busybox timeout 3 busybox wget -q -O - http://10.96.0.10/ 2>/dev/null || echo ERROR
-            sleep 0.5
-        done
-    ) > /tmp/traffic.log &
-    traffic=$!
-}
-traffic_stop() {  # traffic_stop WHAT: stops the client, checks and logs its answers
-    kill "$traffic"
-    wait "$traffic" 2>/dev/null
-    local answers errors
-    answers=$(wc -l < /tmp/traffic.log)
-    errors=$(grep -c ERROR /tmp/traffic.log)
-    log "traffic during $1: $answers requests, $errors failed, answers: $(sort /tmp/traffic.log | uniq -c | tr -s ' \n' ' ')"
-    check "traffic flowed during $1" test "$answers" -ge 5
-    expect_eq "no request failed during $1" 0 "$errors"
-}
 installed_files() {  # the files rpm lists for kipvs, each present
     local f
     for f in $(rpm -ql kipvs); do [ -f "$f" ] || { echo "missing $f"; return 1; }; done
@@ -110,13 +90,13 @@ expect_eq "ClusterIP balances over both backends" "backend1 backend2" "$(distinc
 pid=$(prop MainPID)
 before=$(rules)
 r0=$(reloads)
-traffic_start
+traffic_start http://10.96.0.10/
 sleep 2
 t0=$(ms)
 check "rpm -U to release 2" rpm -U --force-debian --nodeps "$rpm2"
 log "rpm -U took $(secs $(($(ms) - t0))) s"
 sleep 2
-traffic_stop "the upgrade"
+traffic_stop "the upgrade" 5
 expect_eq "upgraded" "kipvs-$version-2.x86_64" "$(rpm -q kipvs)"
 newpid=$(prop MainPID)
 log "MainPID $pid -> $newpid"
