@@ -7,7 +7,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <set>
@@ -25,6 +24,7 @@
 #include "error.hpp"
 #include "kernel/link_netlink.hpp"
 #include "log/log.hpp"
+#include "log/utc_time.hpp"
 #include "proxy/node_facts.hpp"
 #include "proxy/object_store.hpp"
 #include "proxy/state_view.hpp"
@@ -52,14 +52,7 @@ bool print(const std::string& text) {
     return std::fflush(stdout) == 0;
 }
 
-std::string utc_now() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string utc_now() { return log::rfc3339_utc(std::chrono::system_clock::now(), 0); }
 
 std::string vs_name(const proxy::VsKey& key) {
     std::string out(kernel::protocol_name(key.protocol));

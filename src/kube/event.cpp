@@ -1,11 +1,12 @@
 #include "kube/event.hpp"
 
 #include <cstdio>
-#include <ctime>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include "log/utc_time.hpp"
 
 namespace kipvs::kube {
 namespace {
@@ -87,21 +88,7 @@ std::string uid_of(std::string_view object_json) {
     return std::string(uid->as_string());
 }
 
-std::string micro_time(std::chrono::system_clock::time_point t) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(us / 1000000);
-    long frac = static_cast<long>(us % 1000000);
-    if (frac < 0) {
-        frac += 1000000;
-        --secs;
-    }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-    return buf;
-}
+std::string micro_time(std::chrono::system_clock::time_point t) { return log::rfc3339_utc(t, 6); }
 
 std::string event_name(const Event& event, std::uint64_t unix_nanos) {
     char hex[24];

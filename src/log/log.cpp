@@ -7,8 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
+
+#include "log/utc_time.hpp"
 
 namespace kipvs::log {
 namespace {
@@ -54,13 +55,8 @@ bool is_journal_stream(std::string_view journal_stream, unsigned long long devic
 
 std::string format_line(Level level, std::string_view message, bool journal_prefix,
                         long long unix_millis) {
-    std::time_t seconds = static_cast<std::time_t>(unix_millis / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[64];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                  static_cast<int>(unix_millis % 1000));
+    std::string stamp =
+        rfc3339_utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_millis)), 3);
     std::string line;
     if (journal_prefix) {
         line += '<';

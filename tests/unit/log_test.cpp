@@ -1,6 +1,10 @@
+#include <chrono>
+#include <type_traits>
+
 #include <catch2/catch.hpp>
 
 #include "log/log.hpp"
+#include "log/utc_time.hpp"
 
 using namespace kipvs::log;
 
@@ -26,4 +30,17 @@ TEST_CASE("journal prefixes only while stderr is the stream systemd named", "[lo
     CHECK_FALSE(is_journal_stream("8:123456", 8, 123457));  // stderr redirected elsewhere
     CHECK_FALSE(is_journal_stream("", 8, 123456));
     CHECK_FALSE(is_journal_stream("garbage", 8, 123456));
+}
+
+TEST_CASE("rfc3339_utc truncates to the digits asked for", "[log]") {
+    using namespace std::chrono;
+    system_clock::time_point t{duration_cast<system_clock::duration>(nanoseconds(1763906893123456789LL))};
+    CHECK(rfc3339_utc(t, 0) == "2025-11-23T14:08:13Z");
+    CHECK(rfc3339_utc(t, 3) == "2025-11-23T14:08:13.123Z");
+    CHECK(rfc3339_utc(t, 6) == "2025-11-23T14:08:13.123456Z");
+    auto ns_clock = std::is_same_v<system_clock::duration, nanoseconds>;
+    CHECK(rfc3339_utc(t, 12) ==
+          (ns_clock ? "2025-11-23T14:08:13.123456789Z" : "2025-11-23T14:08:13.123456000Z"));
+    // Before 1970 the fraction still counts forward from the second before.
+    CHECK(rfc3339_utc(system_clock::time_point(milliseconds(-1)), 3) == "1969-12-31T23:59:59.999Z");
 }
